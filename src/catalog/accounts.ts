@@ -1,0 +1,124 @@
+import { float, text, timestamp } from './columns.js';
+import { endpoints } from './endpoints.js';
+import type { TableDef } from './types.js';
+
+export const accounts: TableDef = {
+  name: 'accounts',
+  title: 'Accounts',
+  description: 'One row per account.',
+  primaryKey: ['id'],
+  modes: ['full'],
+  source: { endpoint: endpoints.accounts },
+  foreignKeys: [
+    { column: 'owner', table: 'users', references: 'id' },
+  ],
+  columns: [
+    float('id', 'Account id'),
+    text('accountUrl'),
+    float('contactCount'),
+    timestamp('createdTimestamp'),
+    float('dealCount'),
+    text('name', 'Account name'),
+    float('owner'),
+    timestamp('updatedTimestamp'),
+  ],
+};
+
+export const accounts_contacts: TableDef = {
+  name: 'accounts_contacts',
+  title: 'Accounts: contacts',
+  description: 'One row per account–contact association (a contact belongs to at most one account).',
+  primaryKey: ['id'],
+  modes: ['full'],
+  source: { endpoint: endpoints.accountContacts },
+  foreignKeys: [
+    { column: 'account', table: 'accounts', references: 'id' },
+    { column: 'contact', table: 'contacts', references: 'id' },
+  ],
+  columns: [
+    float('id', 'Association id'),
+    float('account', 'Account id'),
+    float('contact', 'Contact id'),
+    timestamp('createdTimestamp'),
+    text('jobTitle', 'Contact\'s job title at the account'),
+    timestamp('updatedTimestamp'),
+  ],
+};
+
+export const accounts_custom_fields_data: TableDef = {
+  name: 'accounts_custom_fields_data',
+  title: 'Accounts: custom fields (data)',
+  description: 'One row per stored value; `accountCustomFieldMetumId` (a duplicate of `customFieldId`) is not kept.',
+  primaryKey: ['id'],
+  modes: ['full'],
+  source: { endpoint: endpoints.accountCustomFieldData },
+  foreignKeys: [
+    { column: 'accountid', table: 'accounts', references: 'id' },
+    { column: 'customfieldid', table: 'accounts_custom_fields_meta', references: 'id' },
+  ],
+  columns: [
+    float('id', 'Value id'),
+    float('accountId', 'Id of the account the value belongs to'),
+    timestamp('createdTimestamp'),
+    float('customFieldId', 'Id of the custom field definition'),
+    text('fieldCurrency', 'Currency code of a money value'),
+    text('fieldValue', 'Stored value'),
+    timestamp('updatedTimestamp'),
+  ],
+};
+
+export const accounts_custom_fields_meta: TableDef = {
+  name: 'accounts_custom_fields_meta',
+  title: 'Accounts: custom fields (meta)',
+  description: 'One row per account custom field definition.',
+  primaryKey: ['id'],
+  modes: ['full'],
+  source: { endpoint: endpoints.accountCustomFieldMeta },
+  foreignKeys: [
+    { column: 'createdby', table: 'users', references: 'id' },
+    { column: 'updatedby', table: 'users', references: 'id' },
+  ],
+  columns: [
+    float('id', 'Custom field id'),
+    float('createdBy', undefined, { uncertain: 'absent from the reference example; a key list captured from a live account shows `createdBy`, which fits type and order' }),
+    timestamp('createdTimestamp'),
+    float('displayOrder', 'Display order on the Manage Fields page and on deal profiles'),
+    text('fieldDefault', 'Default value of the field'),
+    text('fieldDefaultCurrency'),
+    text('fieldLabel', 'Field name'),
+    text('fieldOptions', 'Options of the field'),
+    text('fieldType', 'Field type: text, textarea, date, datetime, dropdown, multiselect, radio, checkbox, hidden, currency or number'),
+    float('hideFieldFlag'),
+    float('isFormVisible', 'Whether the field shows on forms'),
+    float('isRequired'),
+    float('knownFieldId'),
+    text('personalization'),
+    float('updatedBy', undefined, { uncertain: 'absent from the reference example; a key list captured from a live account shows `updatedBy`, which fits type and order' }),
+    timestamp('updatedTimestamp'),
+  ],
+};
+
+export const accounts_notes: TableDef = {
+  name: 'accounts_notes',
+  title: 'Accounts: notes',
+  description: 'One row per note attached to an account (notes with reltype CustomerAccount).',
+  primaryKey: ['id'],
+  modes: ['full'],
+  source: { endpoint: endpoints.notes, where: { key: 'reltype', equals: 'CustomerAccount' } },
+  foreignKeys: [
+    { column: 'account_id', table: 'accounts', references: 'id' },
+    { column: 'relid', table: 'accounts', references: 'id' },
+    { column: 'userid', table: 'users', references: 'id' },
+  ],
+  columns: [
+    float('id', 'Note id'),
+    float('account_id', undefined, { from: 'relid', uncertain: 'a second id column sorting before `cdate`; taken to be the parent account id (the product probably adds it when reading notes per account)' }),
+    timestamp('cdate'),
+    float('is_draft'),
+    timestamp('mdate'),
+    text('note'),
+    float('relid'),
+    text('reltype'),
+    float('userid'),
+  ],
+};

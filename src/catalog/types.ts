@@ -1,0 +1,108 @@
+/**
+ * The shape of the catalog: what a table is, where its rows come from and how its columns are typed.
+ * Everything else (sync, discover, the simulator's key lists, the diagram, the protocols) reads these
+ * declarations; nothing else names a table or a column.
+ */
+
+export type LogicalType = 'float' | 'text' | 'timestamp' | 'date' | 'boolean';
+
+export type ReplicationMode = 'full' | 'incremental';
+
+export interface Column {
+  /** Destination column name: the API key in ASCII lower case, or a derived name. */
+  readonly name: string;
+  readonly type: LogicalType;
+  /** API key the value is read from, case-exactly. */
+  readonly source: string;
+  /** Read from the row's joined object (contacts_tags: the tag) instead of the row itself. */
+  readonly joined?: 'tag';
+  /** Cut text to this many Unicode code points (campaigns_messages_content.text). */
+  readonly maxChars?: number;
+  readonly description?: string;
+  /** Why the column's name is a reconstruction (tables.md 1.8), if it is one. */
+  readonly uncertain?: string;
+}
+
+export interface ForeignKey {
+  readonly column: string;
+  readonly table: string;
+  readonly references: string;
+}
+
+/** How `meta.total` arrives on an endpoint. */
+export type TotalStyle = 'string' | 'number' | 'absent';
+
+/** A list endpoint of API v3, as acsync requests it. */
+export interface Endpoint {
+  /** Path below `/api/3`, e.g. `/notes`; `{id}` stands for a parent id on per-parent lists. */
+  readonly path: string;
+  /** Top-level key holding the page's rows. */
+  readonly envelope: string;
+  /** `offset`: limit/offset paging; `keyset`: `orders[id]=ASC&id_greater=<last id>` (contacts only). */
+  readonly paging: 'offset' | 'keyset';
+  readonly total: TotalStyle;
+  /** Parameters sent on every request (orders, flags such as `count_deals`). */
+  readonly params?: Readonly<Record<string, string>>;
+  /** True where the API returns every row at once and ignores limit/offset. */
+  readonly unpaged?: boolean;
+  /** The ActiveCampaign permission a key needs to read it (check and skip messages). */
+  readonly permission: Permission;
+}
+
+/** Permissions as the ActiveCampaign group editor names them (Settings → Users → Groups → Permissions). */
+export type Permission =
+  | 'Contacts'
+  | 'Lists'
+  | 'Campaigns'
+  | 'Deals'
+  | 'Accounts'
+  | 'Reports'
+  | 'Automations'
+  | 'Users and groups';
+
+/** Where a table's rows are found in a stream of pages. */
+export interface Source {
+  readonly endpoint: Endpoint;
+  /** `include=` sent with every request (deals_custom_fields_data rides on `/deals`). */
+  readonly include?: string;
+  /** Key of the array holding the rows: the envelope (default) or a sideload of the same page. */
+  readonly rows?: string;
+  /** Server-side filter the table's rows need; also checked on the client (`where`). */
+  readonly serverFilter?: Readonly<Record<string, string>>;
+  /** Client-side row filter: unknown server filters are silently ignored by the API. */
+  readonly where?: { readonly key: string; readonly equals: string };
+  /** Rows of another array joined on `row[on] = joined.id` (contacts_tags: contact-tag → tag). */
+  readonly join?: { readonly as: 'tag'; readonly on: string; readonly endpoint: Endpoint };
+  /** Rows are read per parent: one request (sequence) per id of the parent endpoint's rows. */
+  readonly perParent?: { readonly parent: Endpoint };
+}
+
+/** Incremental replication of a table (tables.md 1.6). */
+export interface Incremental {
+  /** The updated-since stream: the table's own endpoint or its parent's (children ride with `include=`). */
+  readonly endpoint: Endpoint;
+  /** Cursor key on the parent row (the row itself for parents). */
+  readonly cursor: string;
+  /** Children only: the include path, the sideload holding the rows and the key naming their parent. */
+  readonly child?: {
+    readonly include: string;
+    readonly rows: string;
+    readonly parentKey: string;
+    /** Sideload joined to each row, as `join` in full mode (contacts_tags: `tags`). */
+    readonly joinRows?: string;
+  };
+}
+
+export interface TableDef {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly primaryKey: readonly string[];
+  readonly modes: readonly ReplicationMode[];
+  readonly columns: readonly Column[];
+  readonly foreignKeys: readonly ForeignKey[];
+  /** Where full mode reads the rows. */
+  readonly source: Source;
+  /** Present exactly on the tables that offer incremental mode. */
+  readonly incremental?: Incremental;
+}

@@ -1,0 +1,112 @@
+/**
+ * The one contract every destination implements. The engine only ever talks to these interfaces: it does
+ * not know whether it writes to DuckDB, PostgreSQL or a Parquet lake.
+ *
+ * Life of a table within a run:
+ *   beginTable → commit(batch, state) … → finish(state)   (or abort(): nothing of this run's staging is published)
+ *
+ * Guarantees a destination gives:
+ * - `commit` is atomic: the batch's rows and the table's state are durable together, or neither is.
+ * - `full` mode writes into a staging copy that survives a crash (so a resumed run continues filling it);
+ *   `finish` replaces the live table with it in one transaction, so readers never see half a table and a
+ *   failed run leaves the previous copy intact.
+ * - `incremental` mode upserts straight into the live table by primary key.
+ * - Writing the same row twice (a page re-read after a crash) never duplicates it: staging and live tables
+ *   are keyed by the table's primary key and rows are upserted.
+ */
+import type { ReplicationMode, TableDef } from '../catalog/index.js';
+
+/**
+ * A value typed to its column's logical type (engine/typing.ts):
+ * float → number, text → string, boolean → boolean, date → number (days since 1970-01-01),
+ * timestamp → bigint (microseconds since 1970-01-01T00:00:00Z), and null for NULL.
+ */
+export type TypedValue = number | string | boolean | bigint | null;
+
+/** One row: values in the catalog's column order. */
+export type TypedRow = TypedValue[];
+
+export interface Batch {
+  readonly rows: readonly TypedRow[];
+  /**
+   * Incremental child tables only: the parents whose child rows this batch replaces. Existing rows whose
+   * `column` is one of `ids` are deleted before the batch's rows are upserted, in the same transaction.
+   */
+  readonly replaceChildrenOf?: { readonly column: string; readonly ids: readonly number[] };
+}
+
+/**
+ * What acsync remembers about a table between runs and between batches. Opaque to destinations: they
+ * store it as JSON next to the rows, in `_acsync_state`, committed with them.
+ */
+export interface TableState {
+  /** Mode of the last completed pass, or of the pass in progress. */
+  mode: ReplicationMode;
+  /** Incremental cursor: largest cursor value committed, ISO-8601 UTC. */
+  cursor?: string;
+  /** When the last full pass completed (ISO-8601 UTC): drives the periodic full refresh. */
+  lastFullAt?: string;
+  /** A pass in progress: where to resume. Absent when the table is at rest. */
+  inProgress?: {
+    runId: string;
+    mode: ReplicationMode;
+    /** Stream position after the last committed batch (endpoint-specific: offset, last id, parent index). */
+    position: StreamPosition;
+    /** Incremental: the filter value the pass was started with, and the largest cursor seen so far. */
+    since?: string;
+    maxCursor?: string;
+  };
+}
+
+export interface StreamPosition {
+  /** Offset paging: rows already consumed. Keyset paging: the last id consumed. */
+  readonly offset?: number;
+  readonly lastId?: number;
+  /** Per-parent streams: index of the parent being read, and the position inside it. */
+  readonly parentIndex?: number;
+  /** Rows of the stream consumed so far (for progress). */
+  readonly rows?: number;
+}
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  /** `running`, `success`, `partial` (some tables skipped or failed), `failed`. */
+  readonly status: 'running' | 'success' | 'partial' | 'failed';
+  readonly tables: readonly RunTableRecord[];
+}
+
+export interface RunTableRecord {
+  readonly table: string;
+  readonly mode: ReplicationMode;
+  readonly status: 'success' | 'skipped' | 'failed';
+  readonly rows: number;
+  readonly requests: number;
+  readonly conversionErrors: number;
+  readonly error?: string;
+}
+
+export interface TableWriter {
+  commit(batch: Batch, state: TableState): Promise<void>;
+  /** Publishes the pass (full: swap staging in) and stores the final state, in one transaction. */
+  finish(state: TableState): Promise<void>;
+  /** Leaves the live table as it was; the staging copy is kept for a later resume. */
+  abort(): Promise<void>;
+}
+
+export interface Destination {
+  /** A description safe to print (no password). */
+  readonly description: string;
+  /** Connects, checks it can write, creates `_acsync_state` and `_acsync_runs` if missing. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  readState(): Promise<Map<string, TableState>>;
+  /**
+   * Starts a pass over `table`. `resume` true: continue the staging copy a crashed run left (full mode);
+   * false: start a fresh staging copy. Creates the live table if missing.
+   */
+  beginTable(table: TableDef, mode: ReplicationMode, resume: boolean): Promise<TableWriter>;
+  /** Inserts or updates the run's row in `_acsync_runs`. */
+  recordRun(run: RunRecord): Promise<void>;
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { TABLES, getTable } from '../src/catalog/index.js';
+
+interface ContractTable {
+  table: string;
+  title: string;
+  primaryKey: string[];
+  modes: string[];
+  columns: { name: string; type: string }[];
+}
+
+// The contract lives outside the repo (shared spec); a vendored copy keeps the test runnable from a clone.
+const contract = JSON.parse(readFileSync(new URL('./fixtures/tables.json', import.meta.url), 'utf8')) as ContractTable[];
+
+test('the catalog holds exactly the 33 tables of the contract, in page order', () => {
+  assert.equal(TABLES.length, 33);
+  assert.deepEqual(
+    TABLES.map((t) => t.name),
+    contract.map((t) => t.table),
+  );
+});
+
+for (const expected of contract) {
+  test(`${expected.table}: title, key, modes, column names, order and types match tables.json`, () => {
+    const table = getTable(expected.table);
+    assert.ok(table, `catalog lacks ${expected.table}`);
+    assert.equal(table.title, expected.title);
+    assert.deepEqual(table.primaryKey, expected.primaryKey);
+    assert.deepEqual(table.modes, expected.modes);
+    assert.deepEqual(
+      table.columns.map((c) => ({ name: c.name, type: c.type })),
+      expected.columns,
+    );
+  });
+}
+
+test('every foreign key names a catalog table and column', () => {
+  for (const table of TABLES) {
+    for (const fk of table.foreignKeys) {
+      assert.ok(table.columns.some((c) => c.name === fk.column), `${table.name}.${fk.column}`);
+      const parent = getTable(fk.table);
+      assert.ok(parent, `${table.name}.${fk.column} → unknown table ${fk.table}`);
+      assert.ok(parent.columns.some((c) => c.name === fk.references), `${fk.table}.${fk.references}`);
+    }
+  }
+});
+
+test('incremental is declared exactly where the contract offers it', () => {
+  for (const table of TABLES) {
+    assert.equal(table.incremental !== undefined, table.modes.includes('incremental'), table.name);
+  }
+});
