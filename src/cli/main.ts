@@ -1,5 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerCheck } from './check.js';
+import { registerDemo } from './demo.js';
+import { registerDiscover } from './discover.js';
+import { registerQuery } from './query.js';
+import { registerSync } from './sync.js';
 
 /** Builds the `acsync` program; each command lives in its own module and registers itself here. */
 export function buildProgram(): Command {
@@ -8,6 +13,11 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run acsync --help for usage)')
     .exitOverride();
+  registerSync(program);
+  registerDiscover(program);
+  registerCheck(program);
+  registerDemo(program);
+  registerQuery(program);
   return program;
 }
 
@@ -18,7 +28,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv as string[]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // Help and version end with code 0; any other commander error is a usage error.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     throw error;
   }
 }

@@ -50,6 +50,8 @@ export interface TableState {
   inProgress?: {
     runId: string;
     mode: ReplicationMode;
+    /** The stream (endpoint and parameters) the position belongs to: a position is only valid in its stream. */
+    stream: string;
     /** Stream position after the last committed batch (endpoint-specific: offset, last id, parent index). */
     position: StreamPosition;
     /** Incremental: the filter value the pass was started with, and the largest cursor seen so far. */

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { ActiveCampaignClient } from '../activecampaign/client.js';
+import { RequestBudget } from '../activecampaign/rate-limiter.js';
+import { GRANT_HINT, checkAccess } from '../engine/access.js';
+import { checkAccount } from '../engine/sync.js';
+import { USER_AGENT } from '../version.js';
+import { loadConfigFile, resolveConnection, selectTables, type SyncFlags } from './config.js';
+import { registerSecret, type Logger } from './log.js';
+import { EXIT, connectionOptions, runCli } from './sync.js';
+
+export function registerCheck(program: Command): void {
+  connectionOptions(
+    program
+      .command('check')
+      .description('check the URL and key, and which tables the key may read (exit 0 only if all of them)')
+      .option('--tables <list>', 'only these tables')
+      .option('--exclude <list>', 'every table but these'),
+  ).action(async (flags: SyncFlags & { logFormat?: string }) => {
+    process.exitCode = await runCli(flags.logFormat, (logger) => runCheck(flags, logger));
+  });
+}
+
+export async function runCheck(flags: SyncFlags, logger: Logger): Promise<number> {
+  const file = loadConfigFile(flags.config);
+  const connection = resolveConnection(flags, file);
+  registerSecret(connection.key);
+  const tables = selectTables(flags.tables ?? file.tables, flags.exclude ?? file.exclude);
+  const client = new ActiveCampaignClient({
+    baseUrl: connection.baseUrl,
+    key: connection.key,
+    budget: new RequestBudget({ requestsPerSecond: 5 }),
+    userAgent: USER_AGENT,
+  });
+  const { user } = await checkAccount(client);
+  logger.info(`credentials ok: ${connection.baseUrl} as ${String(user.username ?? user.email ?? user.id)}`);
+
+  const access = await checkAccess(client, tables);
+  const denied = access.filter((a) => !a.readable);
+  const width = Math.max(...access.map((a) => a.table.length));
+  const lines = access.map((a) =>
+    a.readable ? `ok      ${a.table}` : `denied  ${a.table.padEnd(width)}  grant: ${a.permission}`,
+  );
+  process.stdout.write(lines.join('\n') + '\n');
+  if (denied.length === 0) {
+    logger.info(`all ${access.length} tables readable`);
+    return EXIT.ok;
+  }
+  const permissions = [...new Set(denied.map((a) => a.permission))].join(', ');
+  logger.warn(`${denied.length} of ${access.length} tables denied; grant ${permissions}: ${GRANT_HINT}`, {
+    denied: denied.map((a) => ({ table: a.table, permission: a.permission, reason: a.reason })),
+  });
+  return EXIT.partial;
+}

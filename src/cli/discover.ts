@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { TABLES, type TableDef } from '../catalog/index.js';
+
+/** The catalog as data: what `discover --json` prints and what the protocol modes build on. */
+export function describeTable(table: TableDef) {
+  return {
+    name: table.name,
+    title: table.title,
+    description: table.description,
+    primaryKey: table.primaryKey,
+    modes: table.modes,
+    defaultMode: table.modes.includes('incremental') ? 'incremental' : 'full',
+    cursor: table.incremental?.cursor ?? null,
+    source: table.source.endpoint.path,
+    permission: table.source.endpoint.permission,
+    columns: table.columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      source: c.joined ? `${c.joined}.${c.source}` : c.source,
+      ...(c.description && { description: c.description }),
+      ...(c.uncertain && { uncertain: c.uncertain }),
+    })),
+    foreignKeys: table.foreignKeys,
+  };
+}
+
+export function registerDiscover(program: Command): void {
+  program
+    .command('discover')
+    .description('list the 33 tables with their columns, types, keys and replication modes')
+    .option('--json', 'print the catalog as JSON')
+    .action((flags: { json?: boolean }) => {
+      if (flags.json) {
+        process.stdout.write(JSON.stringify({ tables: TABLES.map(describeTable) }, null, 2) + '\n');
+        return;
+      }
+      const out: string[] = [];
+      for (const table of TABLES) {
+        const modes = table.modes.join(', ');
+        out.push(`${table.name} — ${table.title}  [key: ${table.primaryKey.join(', ')}; modes: ${modes}]`);
+        for (const column of table.columns) {
+          const key = table.primaryKey.includes(column.name) ? ' (key)' : '';
+          const fk = table.foreignKeys.find((f) => f.column === column.name);
+          const ref = fk ? ` → ${fk.table}.${fk.references}` : '';
+          out.push(`    ${column.name.padEnd(32)} ${column.type.padEnd(9)}${key}${ref}`);
+        }
+        out.push('');
+      }
+      process.stdout.write(out.join('\n'));
+    });
+}

@@ -1,0 +1,129 @@
+/**
+ * Turns "these tables, in these modes" into the request streams of one run. Tables that read the same endpoint
+ * share one stream (notes feed accounts_notes and contacts_notes; /fields feeds the meta and options tables;
+ * /deals with include= feeds deals and deals_custom_fields_data), so each endpoint is read once per run.
+ */
+import type { Endpoint, ReplicationMode, TableDef } from '../catalog/index.js';
+import type { TableState } from '../destinations/types.js';
+import { formatAccountTime } from './time.js';
+
+/** How one table takes its rows from the pages of a stream. */
+export interface TablePlan {
+  readonly table: TableDef;
+  readonly mode: ReplicationMode;
+  /** Array of the page holding the table's rows: the envelope or a sideload. */
+  readonly rowsKey: string;
+  readonly where?: { readonly key: string; readonly equals: string };
+  /** contacts_tags: how to find each row's tag. `sideload`: same page; `endpoint`: read in full before the stream. */
+  readonly join?: { readonly on: string; readonly sideload?: string; readonly endpoint?: Endpoint };
+  /** Incremental children: the key naming the parent, so the parent's old children are replaced. */
+  readonly parentKey?: string;
+  /** Incremental: the cursor key on the stream's envelope rows. */
+  readonly cursor?: string;
+  /** Incremental: the `updated_after` bound this pass started from (UTC ISO), if any. */
+  readonly since?: string;
+}
+
+export interface StreamPlan {
+  /** Identifies the stream in logs and progress: the path plus its parameters. */
+  readonly id: string;
+  readonly endpoint: Endpoint;
+  readonly params: Readonly<Record<string, string>>;
+  readonly tables: readonly TablePlan[];
+  /** Per-parent streams (users_groups): one page sequence per row of this parent endpoint. */
+  readonly perParent?: Endpoint;
+}
+
+export interface PlanOptions {
+  /** Overlap subtracted from an incremental cursor, in seconds (tables.md 1.6: default one day). */
+  readonly overlapSeconds: number;
+  /** Offset of the account's time zone in minutes (filters are written in account time), or an IANA zone. */
+  readonly accountTime: { readonly timeZone: string | null; readonly offsetMinutes: number };
+}
+
+export interface TableSelection {
+  readonly table: TableDef;
+  readonly mode: ReplicationMode;
+}
+
+export function planStreams(
+  selection: readonly TableSelection[],
+  states: ReadonlyMap<string, TableState>,
+  options: PlanOptions,
+): StreamPlan[] {
+  const groups = new Map<string, { endpoint: Endpoint; members: TablePlan[]; filters: Record<string, string>[]; includes: Set<string>; since: (string | undefined)[]; perParent?: Endpoint }>();
+
+  const add = (key: string, endpoint: Endpoint, member: TablePlan, extras: { filter?: Record<string, string>; include?: string; perParent?: Endpoint }) => {
+    let group = groups.get(key);
+    if (!group) {
+      group = { endpoint, members: [], filters: [], includes: new Set(), since: [], ...(extras.perParent && { perParent: extras.perParent }) };
+      groups.set(key, group);
+    }
+    group.members.push(member);
+    group.filters.push(extras.filter ?? {});
+    if (extras.include) group.includes.add(extras.include);
+    group.since.push(member.since);
+  };
+
+  for (const { table, mode } of selection) {
+    if (mode === 'incremental') {
+      const inc = table.incremental;
+      if (!inc) throw new Error(`${table.name} has no incremental mode`);
+      const since = incrementalSince(states.get(table.name));
+      const member: TablePlan = {
+        table,
+        mode,
+        rowsKey: inc.child?.rows ?? inc.endpoint.envelope,
+        cursor: inc.cursor,
+        ...(since && { since }),
+        ...(inc.child && { parentKey: inc.child.parentKey }),
+        ...(inc.child?.joinRows && { join: { on: 'tag', sideload: inc.child.joinRows } }),
+      };
+      add(`incremental ${inc.endpoint.path}`, inc.endpoint, member, { ...(inc.child && { include: inc.child.include }) });
+    } else {
+      const source = table.source;
+      const member: TablePlan = {
+        table,
+        mode,
+        rowsKey: source.rows ?? source.endpoint.envelope,
+        ...(source.where && { where: source.where }),
+        ...(source.join && { join: { on: source.join.on, endpoint: source.join.endpoint } }),
+      };
+      add(`full ${source.endpoint.path}`, source.endpoint, member, {
+        ...(source.serverFilter && { filter: { ...source.serverFilter } }),
+        ...(source.include && { include: source.include }),
+        ...(source.perParent && { perParent: source.perParent.parent }),
+      });
+    }
+  }
+
+  return [...groups.values()].map((group) => {
+    const params: Record<string, string> = { ...commonFilters(group.filters) };
+    if (group.includes.size > 0) params.include = [...group.includes].sort().join(',');
+    // A shared incremental stream starts from the oldest of its tables' cursors; none means read everything.
+    const since = group.since.some((s) => s === undefined) ? undefined : group.since.sort()[0];
+    if (since) params['filters[updated_after]'] = formatAccountTime(since, options.accountTime, options.overlapSeconds);
+    const id = [group.endpoint.path, ...Object.entries(params).map(([k, v]) => `${k}=${v}`)].join(' ');
+    return {
+      id,
+      endpoint: group.endpoint,
+      params,
+      tables: group.members,
+      ...(group.perParent && { perParent: group.perParent }),
+    };
+  });
+}
+
+/** Server filters all members of a shared stream ask for; the others are applied on the client only. */
+function commonFilters(filters: readonly Record<string, string>[]): Record<string, string> {
+  const [first, ...rest] = filters;
+  if (!first) return {};
+  return Object.fromEntries(Object.entries(first).filter(([k, v]) => rest.every((f) => f[k] === v)));
+}
+
+/** The cursor an incremental pass starts from: a pass in progress keeps its own bound, else the last cursor. */
+function incrementalSince(state: TableState | undefined): string | undefined {
+  if (state?.inProgress?.mode === 'incremental') return state.inProgress.since;
+  // A full pass records the cursor too, so a table can switch from full to incremental without a re-read.
+  return state?.cursor;
+}

@@ -1,0 +1,435 @@
+/**
+ * One sync run: every planned stream runs at once under the account's shared request budget; each page is
+ * split into the rows of the tables it feeds, typed, batched and committed together with the checkpoint that
+ * says how far the stream got, so a crash resumes where it stopped.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Endpoint, ReplicationMode, TableDef } from '../catalog/index.js';
+import { columnName } from '../catalog/index.js';
+import type { ActiveCampaignClient } from '../activecampaign/client.js';
+import { ApiError } from '../activecampaign/errors.js';
+import { readPages, type Page } from '../activecampaign/pages.js';
+import type {
+  Destination,
+  RunRecord,
+  RunTableRecord,
+  StreamPosition,
+  TableState,
+  TableWriter,
+  TypedRow,
+} from '../destinations/types.js';
+import { planStreams, type StreamPlan, type TablePlan, type TableSelection } from './plan.js';
+import { isoOffsetMinutes, microsToIso } from './time.js';
+import { rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
+
+export interface SyncOptions {
+  readonly client: ActiveCampaignClient;
+  readonly destination: Destination;
+  readonly selection: readonly TableSelection[];
+  /** IANA zone of the account, when the user gives one (tables.md 1.5). */
+  readonly timeZone: string | null;
+  /** The account's UTC offset in minutes, from `checkAccount`: types naive timestamps when no zone is set. */
+  readonly accountOffsetMinutes: number;
+  /** Overlap re-read before an incremental cursor, seconds. */
+  readonly overlapSeconds: number;
+  /** Commit a table's batch once it holds this many rows, or this many seconds after its last commit. */
+  readonly batchRows?: number;
+  readonly batchSeconds?: number;
+  /** Offset pages requested ahead per stream. */
+  readonly prefetch?: number;
+  readonly onEvent?: (event: SyncEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+export type SyncEvent =
+  | { type: 'run-start'; runId: string; streams: readonly StreamPlan[] }
+  | { type: 'table-progress'; table: string; rows: number; pages: number; scanned: number; total: number | undefined }
+  | { type: 'table-done'; table: string; record: RunTableRecord; permission?: string }
+  | { type: 'warning'; table?: string; message: string };
+
+export interface SyncResult {
+  readonly run: RunRecord;
+  readonly requests: number;
+  readonly throttled: number;
+  readonly retries: number;
+}
+
+const DEFAULT_BATCH_ROWS = 5000;
+const DEFAULT_BATCH_SECONDS = 2;
+
+export interface AccountCheck {
+  readonly user: Record<string, unknown>;
+  /** UTC offset of the account's ISO timestamps (minutes east), or null when /users/me carries none. */
+  readonly offsetMinutes: number | null;
+}
+
+/**
+ * The credential check (GET /users/me). It doubles as the source of the account's UTC offset: the user's
+ * timestamps are ISO in account time, which types naive account-local timestamps when no zone is configured.
+ */
+export async function checkAccount(client: ActiveCampaignClient): Promise<AccountCheck> {
+  const user = await client.me();
+  return { user, offsetMinutes: firstOffset(user) };
+}
+
+export async function sync(options: SyncOptions): Promise<SyncResult> {
+  const { client, destination, signal } = options;
+  const emit = options.onEvent ?? (() => undefined);
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomUUID().slice(0, 8)}`;
+  const startedAt = new Date().toISOString();
+
+  const accountOffset = options.accountOffsetMinutes;
+  const states = await destination.readState();
+  const streams = planStreams(options.selection, states, {
+    overlapSeconds: options.overlapSeconds,
+    accountTime: { timeZone: options.timeZone, offsetMinutes: accountOffset },
+  });
+  emit({ type: 'run-start', runId, streams });
+
+  const records = new Map<string, RunTableRecord>();
+  const running = (): RunRecord => ({ runId, startedAt, endedAt: null, status: 'running', tables: [...records.values()] });
+  await destination.recordRun(running());
+
+  const context: RunContext = {
+    runId,
+    startedAt,
+    client,
+    destination,
+    states,
+    timeZone: options.timeZone,
+    accountOffset,
+    batchRows: options.batchRows ?? DEFAULT_BATCH_ROWS,
+    batchMs: (options.batchSeconds ?? DEFAULT_BATCH_SECONDS) * 1000,
+    prefetch: options.prefetch ?? 4,
+    emit,
+    signal,
+    parentCollectors: new Map(),
+    parentFeeds: new Map(),
+  };
+
+  // Per-parent streams wait for the rows of their parent endpoint when another stream of this run reads it.
+  for (const stream of streams) {
+    if (!stream.perParent) continue;
+    const parent = streams.find((s) => !s.perParent && s.endpoint.path === stream.perParent?.path);
+    if (!parent) continue;
+    const rows = context.parentCollectors.get(parent.id) ?? deferred<Record<string, unknown>[]>();
+    context.parentCollectors.set(parent.id, rows);
+    context.parentFeeds.set(stream.id, rows);
+  }
+
+  await Promise.all(
+    streams.map((stream) =>
+      runStream(stream, context).then((results) => {
+        for (const result of results) records.set(result.record.table, result.record);
+      }),
+    ),
+  );
+
+  const tables = options.selection.map((s) => records.get(s.table.name)).filter((r): r is RunTableRecord => !!r);
+  const failed = tables.filter((t) => t.status !== 'success').length;
+  const status: RunRecord['status'] = failed === 0 ? 'success' : failed === tables.length ? 'failed' : 'partial';
+  const run: RunRecord = { runId, startedAt, endedAt: new Date().toISOString(), status, tables };
+  await destination.recordRun(run);
+  return { run, requests: client.stats.requests, throttled: client.stats.throttled, retries: client.stats.retries };
+}
+
+interface RunContext {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly client: ActiveCampaignClient;
+  readonly destination: Destination;
+  readonly states: ReadonlyMap<string, TableState>;
+  readonly timeZone: string | null;
+  readonly accountOffset: number;
+  readonly batchRows: number;
+  readonly batchMs: number;
+  readonly prefetch: number;
+  readonly emit: (event: SyncEvent) => void;
+  readonly signal: AbortSignal | undefined;
+  /** Envelope rows of parent streams that a per-parent stream of this run needs (users_groups ← groups), by the
+   * parent stream's id and by the per-parent stream's id. */
+  readonly parentCollectors: Map<string, Deferred<Record<string, unknown>[]>>;
+  readonly parentFeeds: Map<string, Deferred<Record<string, unknown>[]>>;
+}
+
+interface StreamResult {
+  readonly record: RunTableRecord;
+}
+
+/** The state of one table while its stream runs. */
+class TableRun {
+  readonly convert: ReturnType<typeof rowConverter>;
+  readonly issues: ConversionIssue[] = [];
+  /** Incremental-capable tables track their cursor whenever their rows come with the cursor's stream. */
+  readonly cursorColumn;
+  buffer: TypedRow[] = [];
+  parentIds: number[] = [];
+  rows = 0;
+  pages = 0;
+  lastCommit = Date.now();
+  maxCursor: bigint | null = null;
+  writer!: TableWriter;
+  warnedNoOffset = false;
+
+  constructor(
+    readonly plan: TablePlan,
+    stream: StreamPlan,
+    readonly previous: TableState | undefined,
+    readonly resume: boolean,
+  ) {
+    this.convert = rowConverter(plan.table);
+    const incremental = plan.table.incremental;
+    this.cursorColumn =
+      incremental && incremental.endpoint.path === stream.endpoint.path
+        ? { name: columnName(incremental.cursor), type: 'timestamp' as const, source: incremental.cursor }
+        : undefined;
+  }
+
+  get table(): TableDef {
+    return this.plan.table;
+  }
+
+  get mode(): ReplicationMode {
+    return this.plan.mode;
+  }
+
+  /** The state to store with a batch: where to resume, and the cursor so far. */
+  state(stream: string, runId: string, position: StreamPosition | null): TableState {
+    const previousCursor = this.previous?.cursor;
+    const seen = this.maxCursor === null ? undefined : microsToIso(this.maxCursor);
+    const cursor = seen && (!previousCursor || seen > previousCursor) ? seen : previousCursor;
+    const base: TableState = {
+      mode: this.mode,
+      ...(this.previous?.lastFullAt && { lastFullAt: this.previous.lastFullAt }),
+      ...(this.mode === 'incremental' && previousCursor && { cursor: previousCursor }),
+      ...(this.mode === 'full' && this.previous?.cursor && { cursor: this.previous.cursor }),
+    };
+    if (position === null) return { ...base, ...(cursor && { cursor }) };
+    return {
+      ...base,
+      inProgress: {
+        runId,
+        mode: this.mode,
+        stream,
+        position,
+        ...(this.plan.since && { since: this.plan.since }),
+        ...(seen && { maxCursor: seen }),
+      },
+    };
+  }
+}
+
+async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamResult[]> {
+  const tables = stream.tables.map((plan) => {
+    const previous = ctx.states.get(plan.table.name);
+    const crashed = previous?.inProgress;
+    // A crashed pass of the same mode is continued: its staging rows are kept and its position reused.
+    const resume = !!crashed && crashed.mode === plan.mode;
+    const run = new TableRun(plan, stream, previous, resume);
+    // A resumed pass keeps the largest cursor it had committed before the crash.
+    if (resume && crashed?.maxCursor) run.maxCursor = BigInt(Date.parse(crashed.maxCursor)) * 1000n;
+    return run;
+  });
+  const start = resumePosition(stream, tables);
+  let requests = 0;
+  let scanned = start?.rows ?? 0;
+  let total: number | undefined;
+  let position: StreamPosition = start ?? { rows: 0 };
+  const parentCollector = ctx.parentCollectors.get(stream.id);
+  const parentRows: Record<string, unknown>[] = [];
+
+  try {
+    for (const run of tables) run.writer = await ctx.destination.beginTable(run.table, run.mode, run.resume);
+
+    const joins = new Map<string, Map<string, Record<string, unknown>>>();
+    for (const run of tables) {
+      const endpoint = run.plan.join?.endpoint;
+      if (!endpoint || joins.has(endpoint.path)) continue;
+      const byId = new Map<string, Record<string, unknown>>();
+      for await (const page of readPages(ctx.client, endpoint, { prefetch: ctx.prefetch, signal: ctx.signal })) {
+        requests++;
+        for (const row of page.rows) byId.set(String(row.id), row);
+      }
+      joins.set(endpoint.path, byId);
+    }
+
+    for await (const page of pagesOf(stream, ctx, start)) {
+      requests++;
+      // Keyset pages announce the rows left after `id_greater`; offset pages the whole query.
+      if (page.total !== undefined) total = stream.endpoint.paging === 'keyset' ? scanned + page.total : page.total;
+      scanned += page.rows.length;
+      position = page.position;
+      if (parentCollector) parentRows.push(...page.rows);
+      const pageOffset = firstOffset(page.rows[0]) ?? ctx.accountOffset;
+      for (const run of tables) {
+        takeRows(run, page, pageOffset, joins, ctx);
+        ctx.emit({ type: 'table-progress', table: run.table.name, rows: run.rows, pages: run.pages, scanned, total });
+        if (run.buffer.length >= ctx.batchRows || Date.now() - run.lastCommit >= ctx.batchMs) {
+          await commit(run, stream.id, ctx, position);
+        }
+      }
+    }
+    parentCollector?.resolve(parentRows);
+
+    for (const run of tables) {
+      if (run.buffer.length > 0 || run.parentIds.length > 0) await commit(run, stream.id, ctx, position);
+      const state = run.state(stream.id, ctx.runId, null);
+      await run.writer.finish(run.mode === 'full' ? { ...state, lastFullAt: ctx.startedAt } : state);
+    }
+    if (total !== undefined && stream.tables.some((t) => t.rowsKey === stream.endpoint.envelope && !t.where) && scanned < total) {
+      ctx.emit({ type: 'warning', message: `${stream.endpoint.path}: read ${scanned} rows but the API announced ${total}` });
+    }
+    return tables.map((run) => {
+      const record = tableRecord(run, 'success', requests);
+      ctx.emit({ type: 'table-done', table: run.table.name, record });
+      return { record };
+    });
+  } catch (error) {
+    parentCollector?.reject(error);
+    const denied = error instanceof ApiError && error.kind === 'permission';
+    const message = errorMessage(error, stream.endpoint, denied);
+    const results: StreamResult[] = [];
+    for (const run of tables) {
+      await run.writer?.abort().catch(() => undefined);
+      const record = tableRecord(run, denied ? 'skipped' : 'failed', requests, message);
+      ctx.emit({ type: 'table-done', table: run.table.name, record, ...(denied && { permission: stream.endpoint.permission }) });
+      results.push({ record });
+    }
+    return results;
+  }
+}
+
+/** The position a stream resumes from: the earliest committed position of its tables, if all can resume. */
+function resumePosition(stream: StreamPlan, tables: readonly TableRun[]): StreamPosition | undefined {
+  if (stream.perParent) return undefined;
+  const positions: StreamPosition[] = [];
+  for (const run of tables) {
+    const inProgress = run.previous?.inProgress;
+    if (!run.resume || !inProgress || inProgress.stream !== stream.id) return undefined;
+    positions.push(inProgress.position);
+  }
+  positions.sort((a, b) => (a.offset ?? a.lastId ?? 0) - (b.offset ?? b.lastId ?? 0));
+  return positions[0];
+}
+
+/** Pages of a stream; per-parent streams walk the parent ids first. */
+async function* pagesOf(stream: StreamPlan, ctx: RunContext, start: StreamPosition | undefined): AsyncGenerator<Page> {
+  const common = { params: stream.params, prefetch: ctx.prefetch, signal: ctx.signal };
+  if (!stream.perParent) {
+    yield* readPages(ctx.client, stream.endpoint, { ...common, ...(start && { start }) });
+    return;
+  }
+  const feed = ctx.parentFeeds.get(stream.id);
+  let parents: Record<string, unknown>[];
+  if (feed) {
+    parents = await feed.promise;
+  } else {
+    parents = [];
+    for await (const page of readPages(ctx.client, stream.perParent, { prefetch: ctx.prefetch, signal: ctx.signal })) {
+      parents.push(...page.rows);
+    }
+  }
+  for (const parent of parents) {
+    yield* readPages(ctx.client, stream.endpoint, { ...common, pathParams: { id: String(parent.id) } });
+  }
+}
+
+/** Splits a page into one table's typed rows and adds them to its batch. */
+function takeRows(
+  run: TableRun,
+  page: Page,
+  pageOffset: number,
+  joins: ReadonlyMap<string, ReadonlyMap<string, Record<string, unknown>>>,
+  ctx: RunContext,
+): void {
+  const { plan } = run;
+  const raw = page.body[plan.rowsKey];
+  const rows = Array.isArray(raw) ? (raw as Record<string, unknown>[]) : [];
+  let joined: ReadonlyMap<string, Record<string, unknown>> | undefined;
+  if (plan.join?.endpoint) joined = joins.get(plan.join.endpoint.path);
+  else if (plan.join?.sideload) joined = indexById(page.body[plan.join.sideload]);
+
+  const context: TypingContext = { timeZone: ctx.timeZone, offsetMinutes: pageOffset };
+  for (const record of rows) {
+    if (plan.where && record[plan.where.key] !== plan.where.equals) continue;
+    const tag = plan.join ? (joined?.get(String(record[plan.join.on])) ?? null) : undefined;
+    run.buffer.push(run.convert(record, context, run.issues, tag));
+    run.rows++;
+  }
+  // Incremental children replace all rows of the parents on this page, so removed values disappear.
+  if (plan.parentKey) for (const parent of page.rows) run.parentIds.push(Number(parent.id));
+  // The cursor is read from the stream's own rows (the parent's, for children riding on it).
+  if (run.cursorColumn) {
+    for (const parent of page.rows) {
+      const value = typeValue(run.cursorColumn, parent[run.cursorColumn.source], context);
+      if (typeof value === 'bigint' && (run.maxCursor === null || value > run.maxCursor)) run.maxCursor = value;
+    }
+  }
+  run.pages++;
+}
+
+async function commit(run: TableRun, stream: string, ctx: RunContext, position: StreamPosition): Promise<void> {
+  const parentKey = run.plan.parentKey;
+  const batch = {
+    rows: run.buffer,
+    ...(parentKey && run.parentIds.length > 0 && { replaceChildrenOf: { column: columnName(parentKey), ids: run.parentIds } }),
+  };
+  await run.writer.commit(batch, run.state(stream, ctx.runId, position));
+  run.buffer = [];
+  run.parentIds = [];
+  run.lastCommit = Date.now();
+}
+
+function tableRecord(run: TableRun, status: RunTableRecord['status'], requests: number, error?: string): RunTableRecord {
+  return {
+    table: run.table.name,
+    mode: run.mode,
+    status,
+    rows: run.rows,
+    requests,
+    conversionErrors: run.issues.length,
+    ...(error && { error }),
+  };
+}
+
+function errorMessage(error: unknown, endpoint: Endpoint, denied: boolean): string {
+  if (denied) {
+    return `the key may not read ${endpoint.path}: grant the "${endpoint.permission}" permission to the user's group (ActiveCampaign: Settings → Users → Groups → Permissions)`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function indexById(value: unknown): Map<string, Record<string, unknown>> {
+  const byId = new Map<string, Record<string, unknown>>();
+  if (Array.isArray(value)) for (const row of value as Record<string, unknown>[]) byId.set(String(row.id), row);
+  return byId;
+}
+
+/** UTC offset (minutes) of the first ISO timestamp with an offset among a record's values. */
+function firstOffset(record: Record<string, unknown> | undefined): number | null {
+  if (!record) return null;
+  for (const value of Object.values(record)) {
+    if (typeof value === 'string') {
+      const offset = isoOffsetMinutes(value);
+      if (offset !== null) return offset;
+    }
+  }
+  return null;
+}
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,53 @@
+/** Account-time helpers for the updated-since filter (written as `YYYY-MM-DD HH:MM:SS` in account time). */
+
+export interface AccountTime {
+  /** IANA zone from the user's settings, preferred: correct across daylight-saving changes. */
+  readonly timeZone: string | null;
+  /** Offset east of UTC in minutes, learned from the API's ISO timestamps; used when no zone is set. */
+  readonly offsetMinutes: number;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** Offset of `zone` at instant `ms`, in minutes east of UTC. */
+export function zoneOffsetMinutes(zone: string, ms: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(ms));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
+}
+
+/** `utcIso` minus `overlapSeconds`, written as account-local `YYYY-MM-DD HH:MM:SS`. */
+export function formatAccountTime(utcIso: string, accountTime: AccountTime, overlapSeconds = 0): string {
+  const ms = Date.parse(utcIso) - overlapSeconds * 1000;
+  if (Number.isNaN(ms)) throw new Error(`not a timestamp: ${utcIso}`);
+  const offset = accountTime.timeZone ? zoneOffsetMinutes(accountTime.timeZone, ms) : accountTime.offsetMinutes;
+  const local = new Date(ms + offset * 60_000);
+  return (
+    `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())} ` +
+    `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}`
+  );
+}
+
+/** Microseconds since the epoch (a typed timestamp) as ISO-8601 UTC. */
+export function microsToIso(micros: bigint): string {
+  return new Date(Number(micros / 1000n)).toISOString();
+}
+
+/** Offset in minutes of an ISO-8601 timestamp carrying one (`-03:00`, `Z`), or null. */
+export function isoOffsetMinutes(value: string): number | null {
+  const match = /(?:([+-])(\d{2}):?(\d{2})|Z)$/.exec(value);
+  if (!match || value.length < 19 || value[10] !== 'T') return null;
+  if (!match[1]) return 0;
+  const minutes = Number(match[2]) * 60 + Number(match[3]);
+  return match[1] === '-' ? -minutes : minutes;
+}
