@@ -1,0 +1,186 @@
+import type { Endpoint } from '../catalog/index.js';
+import type { StreamPosition } from '../destinations/types.js';
+import type { ActiveCampaignClient } from './client.js';
+import { ApiError } from './errors.js';
+
+/** Rows per request. The API's default is 20 and its maximum 100; it is always sent explicitly. */
+export const PAGE_LIMIT = 100;
+const DEFAULT_PREFETCH = 4;
+/** Parameters the pager owns; values given by the caller under these names are replaced. */
+const PAGING_PARAMS = ['limit', 'offset', 'id_greater'];
+
+export interface Page {
+  /** The whole response (sideloads included). */
+  readonly body: Record<string, unknown>;
+  /** body[endpoint.envelope]; [] when missing. */
+  readonly rows: Record<string, unknown>[];
+  /** Position after this page: `{ offset, rows }` (offset paging) or `{ lastId, rows }` (keyset paging). */
+  readonly position: StreamPosition;
+  /** Number(meta.total) when the response has one. A hint: paging never relies on it to find more rows. */
+  readonly total?: number;
+}
+
+export interface ReadOptions {
+  /** Filters, include, ... (endpoint.params are always added and win over these). */
+  params?: Record<string, string>;
+  /** Resume point: `{ offset }` or `{ lastId }`, with `rows` already consumed. */
+  start?: StreamPosition;
+  /** Per-parent endpoints: the `{id}` of '/groups/{id}/userGroups'. */
+  pathParams?: { id: string };
+  /** Offset paging with a known total: pages requested ahead of the one being consumed (default 4). */
+  prefetch?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The pages of one endpoint, in order (activecampaign-api.md section 2). Offset paging stops on a page
+ * shorter than the limit; once `meta.total` is known, pages below it are requested ahead, and the request
+ * for the page after a full last page is skipped when the total says the table ends there. Keyset paging
+ * (contacts) walks `id_greater` one page at a time. Unpaged endpoints answer in one request.
+ */
+export async function* readPages(
+  client: ActiveCampaignClient,
+  endpoint: Endpoint,
+  options: ReadOptions = {},
+): AsyncGenerator<Page> {
+  const path = resolvePath(endpoint, options.pathParams);
+  const params: Record<string, string> = { ...options.params, ...endpoint.params };
+  for (const name of PAGING_PARAMS) delete params[name];
+
+  if (endpoint.unpaged) {
+    const body = await client.get(path, params, options.signal);
+    const rows = rowsOf(body, endpoint, path);
+    yield page(body, rows, { offset: rows.length, rows: rows.length });
+  } else if (endpoint.paging === 'keyset') {
+    yield* readKeyset(client, endpoint, path, params, options);
+  } else {
+    yield* readOffset(client, endpoint, path, params, options);
+  }
+}
+
+async function* readKeyset(
+  client: ActiveCampaignClient,
+  endpoint: Endpoint,
+  path: string,
+  params: Record<string, string>,
+  options: ReadOptions,
+): AsyncGenerator<Page> {
+  let lastId = options.start?.lastId ?? 0;
+  let consumed = options.start?.rows ?? 0;
+  for (;;) {
+    const body = await client.get(
+      path,
+      { ...params, id_greater: String(lastId), limit: String(PAGE_LIMIT) },
+      options.signal,
+    );
+    const rows = rowsOf(body, endpoint, path);
+    const pageLastId = rows.reduce((max, row) => Math.max(max, Number(row.id)), lastId);
+    if (rows.length > 0 && !(pageLastId > lastId)) {
+      // Without a larger id the next request would return the same page forever.
+      throw new ApiError('bad_response', `${path} answered id_greater=${lastId} with rows that have no larger numeric id`, path, 200);
+    }
+    lastId = pageLastId;
+    consumed += rows.length;
+    yield page(body, rows, { lastId, rows: consumed });
+    if (rows.length < PAGE_LIMIT) return;
+  }
+}
+
+interface Pending {
+  readonly offset: number;
+  readonly body: Promise<Record<string, unknown>>;
+}
+
+async function* readOffset(
+  client: ActiveCampaignClient,
+  endpoint: Endpoint,
+  path: string,
+  params: Record<string, string>,
+  options: ReadOptions,
+): AsyncGenerator<Page> {
+  const prefetch = Math.max(0, Math.floor(options.prefetch ?? DEFAULT_PREFETCH));
+  // Requests made ahead are cancelled when paging ends early (short page, consumer stops, error).
+  const cancel = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
+  const pending: Pending[] = [];
+  let nextOffset = options.start?.offset ?? 0;
+  let consumed = options.start?.rows ?? nextOffset;
+  let total: number | undefined;
+
+  const request = (): void => {
+    const offset = nextOffset;
+    const body = client.get(path, { ...params, limit: String(PAGE_LIMIT), offset: String(offset) }, signal);
+    // Failures surface when the page reaches the head of the queue; a cancelled page is never awaited.
+    body.catch(() => undefined);
+    pending.push({ offset, body });
+    nextOffset = offset + PAGE_LIMIT;
+  };
+  /** Requests the next page (pending is contiguous, so it is already there unless pending is empty) and,
+   *  once a total is known, the pages below it up to `prefetch` ahead. */
+  const fill = (): void => {
+    if (pending.length === 0) request();
+    while (total !== undefined && pending.length < prefetch && nextOffset < total) request();
+  };
+
+  try {
+    request();
+    while (pending.length > 0) {
+      const head = pending.shift() as Pending;
+      const body = await head.body;
+      const rows = rowsOf(body, endpoint, path);
+      const pageTotal = totalOf(body);
+      if (pageTotal !== undefined) total = pageTotal;
+      consumed += rows.length;
+      const end = head.offset + rows.length;
+      // A short page ends the table. A page longer than the limit means the server ignored limit and
+      // sent everything from this offset on. A full page that ends exactly at the total ends it too;
+      // a full page past the total means the total was stale, so paging goes on.
+      const done = rows.length !== PAGE_LIMIT || (total !== undefined && end === total);
+      const current = page(body, rows, { offset: end, rows: consumed }, pageTotal);
+      if (done) {
+        cancel.abort();
+        yield current;
+        return;
+      }
+      if (prefetch > 0) fill();
+      yield current;
+      if (prefetch === 0) fill();
+    }
+  } finally {
+    cancel.abort();
+  }
+}
+
+function resolvePath(endpoint: Endpoint, pathParams: ReadOptions['pathParams']): string {
+  const templated = endpoint.path.includes('{id}');
+  if (templated && pathParams === undefined) {
+    throw new Error(`${endpoint.path} is read per parent: pass pathParams.id`);
+  }
+  if (!templated && pathParams !== undefined) {
+    throw new Error(`${endpoint.path} has no {id} to fill`);
+  }
+  return templated ? endpoint.path.replace('{id}', encodeURIComponent((pathParams as { id: string }).id)) : endpoint.path;
+}
+
+function rowsOf(body: Record<string, unknown>, endpoint: Endpoint, path: string): Record<string, unknown>[] {
+  const rows = body[endpoint.envelope];
+  if (rows === undefined || rows === null) return [];
+  if (!Array.isArray(rows)) {
+    throw new ApiError('bad_response', `${path} answered with '${endpoint.envelope}' that is not a list`, path, 200);
+  }
+  return rows as Record<string, unknown>[];
+}
+
+/** Number(meta.total): a string on most endpoints, a number on /deals, absent on some. */
+function totalOf(body: Record<string, unknown>): number | undefined {
+  const meta = body.meta;
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const raw = (meta as Record<string, unknown>).total;
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const total = Number(raw);
+  return Number.isFinite(total) && total >= 0 ? total : undefined;
+}
+
+function page(body: Record<string, unknown>, rows: Record<string, unknown>[], position: StreamPosition, total = totalOf(body)): Page {
+  return total === undefined ? { body, rows, position } : { body, rows, position, total };
+}
