@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { after, test } from 'node:test';
 import { ActiveCampaignClient, type ClientEvent, type ClientOptions, parseRetryAfter } from '../src/activecampaign/client.js';
@@ -342,6 +343,17 @@ test('aborting the caller signal during a backoff rejects at once with its reaso
   await assert.rejects(request, /run cancelled/);
   assert.ok(performance.now() - started < 1000);
   assert.equal(server.requests.length, 1);
+});
+
+test('a run-long caller signal keeps no listener per request, and long server messages stay one short line', async () => {
+  const server = await serve(sequence(json(500, { message: `line one\n${'x'.repeat(2000)}` }), ok));
+  const { client, events } = clientFor(server);
+  const controller = new AbortController();
+  for (let i = 0; i < 3; i++) await client.get('/lists', {}, controller.signal);
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+  const retry = events.find((e) => e.type === 'retry');
+  assert.ok(retry && retry.type === 'retry');
+  assert.ok(retry.reason.startsWith('500 line one xxx') && retry.reason.length <= 310, `reason of ${retry.reason.length} chars`);
 });
 
 test('bad options are refused before any request', () => {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { USER_AGENT } from '../version.js';
+import { linkedAbort } from './abort.js';
 import { ApiError, ConfigError, errorMessageFromBody, type ApiErrorKind } from './errors.js';
 import type { RequestBudget } from './rate-limiter.js';
 import { normalizeBaseUrl } from './url.js';
@@ -146,7 +147,7 @@ export class ActiveCampaignClient {
       if (failure.status === 403) forbidden += 1;
       const throttleWaitMs = failure.throttled ? this.throttle(path, attempt, failure.throttled.retryAfterMs) : undefined;
       const last = attempt >= this.maxAttempts || (failure.status === 403 && forbidden > MAX_FORBIDDEN_RETRIES);
-      if (last) throw this.giveUp(path, attempt, failure, forbiddenKind);
+      if (last) throw this.giveUp(path, attempt, failure);
 
       // Jitter keeps requests throttled together from restarting together.
       const delayMs =
@@ -167,8 +168,7 @@ export class ActiveCampaignClient {
     forbiddenKind: 'permission' | 'auth',
   ): Promise<Record<string, unknown> | Failure | Fatal> {
     const release = await this.budget.acquire(signal);
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const abort = linkedAbort(signal, this.timeoutMs);
     const started = performance.now();
     this.stats.requests += 1;
     let status: number;
@@ -182,7 +182,7 @@ export class ActiveCampaignClient {
         method: 'GET',
         headers: { 'Api-Token': this.key, Accept: 'application/json', 'User-Agent': this.userAgent },
         redirect: 'manual',
-        signal: combined,
+        signal: abort.signal,
       });
       status = response.status;
       statusText = response.statusText;
@@ -193,11 +193,12 @@ export class ActiveCampaignClient {
       text = await response.text();
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      const timedOut = timeout.aborted;
+      const timedOut = abort.timedOut;
       this.count(timedOut ? 'timeout' : 'network');
       const reason = timedOut ? `no complete answer within ${this.timeoutMs} ms` : `connection failed (${networkCause(error)})`;
       return new Failure({ reason: this.redact(reason), finalKind: 'unavailable' });
     } finally {
+      abort.dispose();
       release();
     }
 
@@ -207,7 +208,7 @@ export class ActiveCampaignClient {
 
     if (status >= 200 && status < 300) return this.parseBody(text, contentType, status);
 
-    const message = this.redact(errorMessageFromBody(parseJson(text), status, statusText));
+    const message = this.redact(oneLine(errorMessageFromBody(parseJson(text), status, statusText)));
     const said = `${status} ${message}`;
     if (status >= 300 && status < 400) {
       const target = location ? ` to ${this.redact(location)}` : '';
@@ -227,15 +228,20 @@ export class ActiveCampaignClient {
     }
     if (status === 429) {
       const retryAfterMs = parseRetryAfter(retryAfter);
-      return new Failure({ reason: said, finalKind: 'unavailable', status, throttled: retryAfterMs === undefined ? {} : { retryAfterMs } });
+      const throttled = retryAfterMs === undefined ? {} : { retryAfterMs };
+      return new Failure({ reason: said, finalKind: 'unavailable', status, throttled });
     }
-    if (RETRIABLE_STATUS.has(status) || status >= 500) return new Failure({ reason: said, finalKind: 'unavailable', status });
+    if (RETRIABLE_STATUS.has(status) || status >= 500) {
+      return new Failure({ reason: said, finalKind: 'unavailable', status });
+    }
     return new Fatal(new ApiError('bad_request', `ActiveCampaign refused the request for ${path} (${said})`, path, status));
   }
 
   private parseBody(text: string, contentType: string, status: number): Record<string, unknown> | Failure {
     const looksHtml = /html/i.test(contentType) || /^\s*</.test(text);
-    if (looksHtml) return new Failure({ reason: `${status} with an HTML page instead of JSON`, finalKind: 'bad_response', status });
+    if (looksHtml) {
+      return new Failure({ reason: `${status} with an HTML page instead of JSON`, finalKind: 'bad_response', status });
+    }
     const body = parseJson(text);
     if (body === undefined) {
       const what = text.trim() === '' ? 'an empty body' : 'invalid or truncated JSON';
@@ -247,14 +253,14 @@ export class ActiveCampaignClient {
     return body as Record<string, unknown>;
   }
 
-  private giveUp(path: string, attempts: number, failure: Failure, forbiddenKind: 'permission' | 'auth'): ApiError {
+  private giveUp(path: string, attempts: number, failure: Failure): ApiError {
     const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
     switch (failure.finalKind) {
       case 'auth':
         return this.authError(path, failure.status, failure.reason);
       case 'permission':
         return new ApiError(
-          forbiddenKind,
+          'permission',
           `ActiveCampaign denied access to ${path} (${failure.reason}); the key's user needs a group with this permission`,
           path,
           failure.status,
@@ -313,6 +319,12 @@ export class ActiveCampaignClient {
   private redact(text: string): string {
     return text.split(this.key).join('[key]');
   }
+}
+
+/** Server messages go into one-line log entries: whitespace collapsed, length bounded. */
+function oneLine(text: string): string {
+  const collapsed = text.replace(/\s+/g, ' ').trim();
+  return collapsed.length > 300 ? `${collapsed.slice(0, 297)}...` : collapsed;
 }
 
 function parseJson(text: string): unknown {

@@ -1,6 +1,7 @@
 import type { Endpoint } from '../catalog/index.js';
 import type { StreamPosition } from '../destinations/types.js';
 import type { ActiveCampaignClient } from './client.js';
+import { linkedAbort } from './abort.js';
 import { ApiError } from './errors.js';
 
 /** Rows per request. The API's default is 20 and its maximum 100; it is always sent explicitly. */
@@ -100,8 +101,8 @@ async function* readOffset(
 ): AsyncGenerator<Page> {
   const prefetch = Math.max(0, Math.floor(options.prefetch ?? DEFAULT_PREFETCH));
   // Requests made ahead are cancelled when paging ends early (short page, consumer stops, error).
-  const cancel = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
+  const cancel = linkedAbort(options.signal);
+  const signal = cancel.signal;
   const pending: Pending[] = [];
   let nextOffset = options.start?.offset ?? 0;
   let consumed = options.start?.rows ?? nextOffset;
@@ -148,6 +149,7 @@ async function* readOffset(
     }
   } finally {
     cancel.abort();
+    cancel.dispose();
   }
 }
 
