@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { registerCheck } from './check.js';
 import { registerDemo } from './demo.js';
 import { registerDiscover } from './discover.js';
+import { registerErd } from './erd.js';
 import { registerQuery } from './query.js';
 import { registerSync } from './sync.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerDemo(program);
   registerQuery(program);
+  registerErd(program);
   return program;
 }
 
