@@ -260,6 +260,10 @@ describe('SVG', () => {
     checkDiagramSvg(svg);
   });
 
+  test('docs/erd.svg is the current diagram (regenerate with: acsync erd --out docs/erd.svg)', async () => {
+    assert.equal(await readFile(new URL('../docs/erd.svg', import.meta.url), 'utf8'), svg);
+  });
+
   test('no two table boxes overlap', () => {
     const nodes = [...parseSvg(svg).nodes.values()];
     for (let i = 0; i < nodes.length; i++) {
