@@ -1,0 +1,61 @@
+/**
+ * SQL text shared by the SQL destinations: identifier and literal quoting, and the physical type of each
+ * logical type (tables.md 1.2). Every identifier is double-quoted: many column names are keywords.
+ */
+import type { LogicalType, TableDef } from '../catalog/index.js';
+
+export type SqlDialect = 'duckdb' | 'postgres';
+
+const PHYSICAL_TYPES: Readonly<Record<SqlDialect, Readonly<Record<LogicalType, string>>>> = {
+  duckdb: { float: 'DOUBLE', text: 'VARCHAR', timestamp: 'TIMESTAMP', date: 'DATE', boolean: 'BOOLEAN' },
+  postgres: { float: 'double precision', text: 'text', timestamp: 'timestamp', date: 'date', boolean: 'boolean' },
+};
+
+/** `name` as a double-quoted SQL identifier (embedded quotes doubled). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `value` as a single-quoted SQL string literal (embedded quotes doubled; no backslash escapes). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** The column type a logical type is stored as. */
+export function sqlType(type: LogicalType, dialect: SqlDialect): string {
+  return PHYSICAL_TYPES[dialect][type];
+}
+
+/** Comma-separated, quoted column list of a table, in catalog order. */
+export function columnList(table: TableDef): string {
+  return table.columns.map((c) => quoteIdentifier(c.name)).join(', ');
+}
+
+/**
+ * `CREATE TABLE` for a table's columns (catalog order, physical types) and primary key, under `name`
+ * (the live name, or a staging name). Foreign keys stay logical (tables.md 1.7): no constraint.
+ */
+export function createTableSql(table: TableDef, name: string, dialect: SqlDialect,
+  options: { ifNotExists?: boolean; temporary?: boolean; primaryKey?: boolean } = {}): string {
+  const columns = table.columns.map((c) => `${quoteIdentifier(c.name)} ${sqlType(c.type, dialect)}`);
+  if (options.primaryKey ?? true) columns.push(`PRIMARY KEY (${table.primaryKey.map(quoteIdentifier).join(', ')})`);
+  const create = options.temporary ? 'CREATE TEMPORARY TABLE' : 'CREATE TABLE';
+  return `${create}${options.ifNotExists ? ' IF NOT EXISTS' : ''} ${quoteIdentifier(name)} (${columns.join(', ')})`;
+}
+
+/** `COMMENT ON` statements for a table and its described columns (both DuckDB and PostgreSQL accept them). */
+export function commentStatements(table: TableDef, name: string): string[] {
+  const statements = [`COMMENT ON TABLE ${quoteIdentifier(name)} IS ${quoteLiteral(table.description)}`];
+  for (const column of table.columns) {
+    if (column.description === undefined) continue;
+    statements.push(
+      `COMMENT ON COLUMN ${quoteIdentifier(name)}.${quoteIdentifier(column.name)} IS ${quoteLiteral(column.description)}`,
+    );
+  }
+  return statements;
+}
+
+/** Name of the staging copy a full pass fills before it replaces the live table. */
+export function stagingName(table: TableDef): string {
+  return `_acsync_staging_${table.name}`;
+}

@@ -1,0 +1,585 @@
+/**
+ * The DuckDB destination against real database files in a temporary directory. Some checks need a second
+ * process (the file lock, a crash, an unprivileged user): this file then runs itself as that process, in
+ * the mode named by ACSYNC_DUCKDB_TEST_CHILD.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ConfigError } from '../src/activecampaign/errors.js';
+import { TABLES, getTable } from '../src/catalog/index.js';
+import type { TableDef } from '../src/catalog/index.js';
+import { DuckDbDestination } from '../src/destinations/duckdb.js';
+import { stagingName } from '../src/destinations/sql.js';
+import type { TableState, TypedRow } from '../src/destinations/types.js';
+import { rowConverter } from '../src/engine/typing.js';
+
+const CHILD_MODE = process.env.ACSYNC_DUCKDB_TEST_CHILD;
+
+function table(name: string): TableDef {
+  const found = getTable(name);
+  assert.ok(found, `catalog lacks ${name}`);
+  return found;
+}
+
+const contacts = table('contacts');
+const fieldValues = table('contacts_custom_fields_data');
+const contactsTags = table('contacts_tags');
+const convertContact = rowConverter(contacts);
+const convertFieldValue = rowConverter(fieldValues);
+
+/** A contacts row typed from an API-like record. */
+function contact(id: number, email = `c${id}@example.com`): TypedRow {
+  return convertContact({
+    id: String(id), email, email_empty: false, bounced_date: '2024-02-05', sentcnt: '14',
+    udate: '2024-03-01T16:02:11-03:00', created_utc_timestamp: '2024-02-05 13:22:10.250',
+  }, { timeZone: null }, []);
+}
+
+function fieldValue(id: number, contactId: number, value: string): TypedRow {
+  return convertFieldValue({ id: String(id), contact: String(contactId), field: '3', value }, { timeZone: null }, []);
+}
+
+function fullState(runId: string, rows: number): TableState {
+  return { mode: 'full', inProgress: { runId, mode: 'full', stream: '/contacts', position: { offset: rows, rows } } };
+}
+
+/** Runs queries on a database file with a connection of its own (the destination must be closed). */
+async function inspect<T>(path: string, work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(path);
+  const connection = await instance.connect();
+  try {
+    return await work(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+async function rows(connection: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return (await connection.runAndReadAll(sql)).getRowObjectsJson();
+}
+
+async function tableExists(connection: DuckDBConnection, name: string): Promise<boolean> {
+  const found = await connection.runAndReadAll(
+    'SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = $1', [name]);
+  return Number(found.getRows()[0]![0]) === 1;
+}
+
+async function emails(path: string, name = 'contacts'): Promise<Record<string, unknown>[]> {
+  return inspect(path, (c) => rows(c, `SELECT id, email FROM "${name}" ORDER BY id`));
+}
+
+function fileDigest(path: string): { sha1: string; mtimeMs: number; size: number } {
+  const stat = statSync(path);
+  return { sha1: createHash('sha1').update(readFileSync(path)).digest('hex'), mtimeMs: stat.mtimeMs, size: stat.size };
+}
+
+const here = fileURLToPath(import.meta.url);
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** Starts this file as a child process in `mode`; resolves each stdout line through `onLine`. */
+function child(mode: string, env: Record<string, string>, options: { uid?: number; gid?: number } = {}) {
+  const process_ = spawn(process.execPath, ['--import', 'tsx', here], {
+    cwd: repoRoot,
+    env: { ...process.env, ACSYNC_DUCKDB_TEST_CHILD: mode, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...options,
+  });
+  let stderr = '';
+  process_.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const lines = createInterface({ input: process_.stdout });
+  const exited = new Promise<number | string | null>((resolveExit) => {
+    process_.on('exit', (code, signal) => resolveExit(code ?? signal));
+  });
+  /** Resolves with the first line `predicate` accepts, or rejects when the child ends first. */
+  const waitFor = (predicate: (line: string) => boolean) => new Promise<string>((resolveLine, reject) => {
+    const onLine = (line: string) => {
+      if (!predicate(line)) return;
+      lines.off('line', onLine);
+      resolveLine(line);
+    };
+    lines.on('line', onLine);
+    void exited.then((status) => reject(new Error(`child ${mode} ended (${String(status)}) before the line: ${stderr}`)));
+  });
+  return { process: process_, waitFor, exited, stderr: () => stderr };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Child process modes
+
+async function runChild(mode: string): Promise<void> {
+  const path = process.env.ACSYNC_DUCKDB_TEST_PATH!;
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  if (mode === 'try-open') {
+    const destination = new DuckDbDestination({ path });
+    try {
+      await destination.open();
+      say(JSON.stringify({ opened: true }));
+      await destination.close();
+    } catch (error) {
+      say(JSON.stringify({ opened: false, name: (error as Error).name, message: (error as Error).message }));
+    }
+    return;
+  }
+  // `commit-then-idle`: commits a fixed number of batches, then waits to be killed.
+  // `commit-forever`: commits batches until killed.
+  const destination = new DuckDbDestination({ path });
+  await destination.open();
+  say('open');
+  const writer = await destination.beginTable(contacts, 'full', false);
+  const batchRows = 500;
+  const limit = mode === 'commit-then-idle' ? Number(process.env.ACSYNC_DUCKDB_TEST_BATCHES) : Infinity;
+  for (let batch = 0; batch < limit; batch++) {
+    const batchRowsList = Array.from({ length: batchRows }, (_, i) => contact(batch * batchRows + i + 1));
+    await writer.commit({ rows: batchRowsList }, fullState('crash-run', (batch + 1) * batchRows));
+    say(`committed ${batch + 1}`);
+  }
+  say('idle');
+  setInterval(() => undefined, 60_000);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+if (CHILD_MODE) {
+  await runChild(CHILD_MODE);
+} else {
+  let workDir = '';
+  let fileCounter = 0;
+  const newPath = () => join(workDir, `db${++fileCounter}.duckdb`);
+
+  before(() => {
+    workDir = mkdtempSync(join(tmpdir(), 'acsync-duckdb-'));
+  });
+  after(() => {
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  /** Opens a destination on a new file, runs `work`, closes it. */
+  async function withDestination<T>(path: string, work: (destination: DuckDbDestination) => Promise<T>): Promise<T> {
+    const destination = new DuckDbDestination({ path });
+    await destination.open();
+    try {
+      return await work(destination);
+    } finally {
+      await destination.close();
+    }
+  }
+
+  describe('tables', () => {
+    test('every catalog table is created with its columns in order, DuckDB types and primary key', async () => {
+      const path = newPath();
+      await withDestination(path, async (destination) => {
+        for (const t of TABLES) await (await destination.beginTable(t, 'full', false)).abort();
+      });
+      const expectedType = { float: 'DOUBLE', text: 'VARCHAR', timestamp: 'TIMESTAMP', date: 'DATE', boolean: 'BOOLEAN' };
+      await inspect(path, async (c) => {
+        for (const t of TABLES) {
+          for (const name of [t.name, stagingName(t)]) {
+            const columns = await rows(c, `SELECT column_name, data_type FROM information_schema.columns
+              WHERE table_catalog = current_database() AND table_name = '${name}' ORDER BY ordinal_position`);
+            assert.deepEqual(columns, t.columns.map((col) => ({ column_name: col.name, data_type: expectedType[col.type] })), name);
+            const keys = await rows(c, `SELECT constraint_column_names AS names FROM duckdb_constraints()
+              WHERE database_name = current_database() AND table_name = '${name}' AND constraint_type = 'PRIMARY KEY'`);
+            assert.deepEqual(keys, [{ names: [...t.primaryKey] }], name);
+          }
+        }
+        const comment = await rows(c, `SELECT comment FROM duckdb_columns()
+          WHERE database_name = current_database() AND table_name = 'contacts' AND column_name = 'email'`);
+        assert.deepEqual(comment, [{ comment: 'Contact email address' }]);
+        const bookkeeping = await rows(c, `SELECT table_name, column_name, data_type FROM information_schema.columns
+          WHERE table_name IN ('_acsync_state', '_acsync_runs') ORDER BY table_name, ordinal_position`);
+        assert.deepEqual(bookkeeping.map((r) => `${String(r.table_name)}.${String(r.column_name)} ${String(r.data_type)}`), [
+          '_acsync_runs.run_id VARCHAR', '_acsync_runs.started_at TIMESTAMP', '_acsync_runs.ended_at TIMESTAMP',
+          '_acsync_runs.status VARCHAR', '_acsync_runs.tables VARCHAR',
+          '_acsync_state.table_name VARCHAR', '_acsync_state.state VARCHAR', '_acsync_state.updated_at TIMESTAMP',
+        ]);
+      });
+    });
+  });
+
+  describe('full mode', () => {
+    test('batches fill the staging copy; finish publishes their union and the state', async () => {
+      const path = newPath();
+      const final: TableState = { mode: 'full', lastFullAt: '2024-03-02T00:00:00.000Z' };
+      await withDestination(path, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'full', false);
+        await writer.commit({ rows: [contact(1), contact(2)] }, fullState('r1', 2));
+        // Within a batch the last row of a key wins.
+        await writer.commit({ rows: [contact(3, 'first@x'), contact(4), contact(3, 'last@x')] }, fullState('r1', 5));
+        await writer.commit({ rows: [contact(5)] }, fullState('r1', 6));
+        await writer.finish(final);
+        assert.deepEqual((await destination.readState()).get('contacts'), final);
+      });
+      assert.deepEqual(await emails(path), [
+        { id: 1, email: 'c1@example.com' }, { id: 2, email: 'c2@example.com' }, { id: 3, email: 'last@x' },
+        { id: 4, email: 'c4@example.com' }, { id: 5, email: 'c5@example.com' },
+      ]);
+      await inspect(path, async (c) => {
+        assert.equal(await tableExists(c, stagingName(contacts)), false);
+        // Each logical type arrives intact.
+        const [row] = await rows(c, `SELECT id, email_empty, CAST(bounced_date AS VARCHAR) AS bounced, sentcnt,
+          epoch_us(udate) AS udate, epoch_us(created_utc_timestamp) AS created, phone FROM contacts WHERE id = 1`);
+        assert.deepEqual(row, {
+          id: 1, email_empty: false, bounced: '2024-02-05', sentcnt: 14,
+          udate: String(Date.parse('2024-03-01T19:02:11Z') * 1000),
+          created: String(Date.parse('2024-02-05T13:22:10.250Z') * 1000), phone: null,
+        });
+        const key = await rows(c, `SELECT constraint_column_names AS names FROM duckdb_constraints()
+          WHERE database_name = current_database() AND table_name = 'contacts' AND constraint_type = 'PRIMARY KEY'`);
+        assert.deepEqual(key, [{ names: ['id'] }], 'the published table keeps its primary key');
+      });
+    });
+
+    test('a second pass that is aborted leaves the first copy intact and keeps its staging rows', async () => {
+      const path = newPath();
+      await withDestination(path, async (destination) => {
+        const first = await destination.beginTable(contacts, 'full', false);
+        await first.commit({ rows: [contact(1), contact(2)] }, fullState('r1', 2));
+        await first.finish({ mode: 'full' });
+
+        const second = await destination.beginTable(contacts, 'full', false);
+        await second.commit({ rows: [contact(7), contact(8)] }, fullState('r2', 2));
+        await second.abort();
+      });
+      assert.deepEqual((await emails(path)).map((r) => r.id), [1, 2]);
+      assert.deepEqual((await emails(path, stagingName(contacts))).map((r) => r.id), [7, 8]);
+    });
+
+    test('resume continues the staging copy of a crashed pass; a re-read page does not duplicate', async () => {
+      const path = newPath();
+      await withDestination(path, async (destination) => {
+        const crashed = await destination.beginTable(contacts, 'full', false);
+        await crashed.commit({ rows: [contact(1), contact(2), contact(3)] }, fullState('r1', 3));
+      });
+      await withDestination(path, async (destination) => {
+        const state = (await destination.readState()).get('contacts');
+        assert.equal(state?.inProgress?.position.rows, 3);
+        const resumed = await destination.beginTable(contacts, 'full', true);
+        await resumed.commit({ rows: [contact(3, 'changed@x'), contact(4)] }, fullState('r1', 5));
+        await resumed.commit({ rows: [contact(5)] }, fullState('r1', 6));
+        await resumed.finish({ mode: 'full' });
+      });
+      assert.deepEqual(await emails(path), [
+        { id: 1, email: 'c1@example.com' }, { id: 2, email: 'c2@example.com' }, { id: 3, email: 'changed@x' },
+        { id: 4, email: 'c4@example.com' }, { id: 5, email: 'c5@example.com' },
+      ]);
+    });
+
+    test('resume=false starts a fresh staging copy; resume=true without one creates it', async () => {
+      const path = newPath();
+      await withDestination(path, async (destination) => {
+        const crashed = await destination.beginTable(contacts, 'full', false);
+        await crashed.commit({ rows: [contact(1), contact(2)] }, fullState('r1', 2));
+        const fresh = await destination.beginTable(contacts, 'full', false);
+        await fresh.commit({ rows: [contact(9)] }, fullState('r2', 1));
+        await fresh.finish({ mode: 'full' });
+        const again = await destination.beginTable(contacts, 'full', true);
+        await again.commit({ rows: [contact(10)] }, fullState('r3', 1));
+        await again.finish({ mode: 'full' });
+      });
+      assert.deepEqual((await emails(path)).map((r) => r.id), [10]);
+    });
+  });
+
+  describe('incremental mode', () => {
+    test('upserts into the live table by primary key', async () => {
+      const path = newPath();
+      const state: TableState = { mode: 'incremental', cursor: '2024-03-01T19:02:11.000Z' };
+      await withDestination(path, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'incremental', false);
+        await writer.commit({ rows: [contact(1), contact(2)] }, state);
+        await writer.commit({ rows: [contact(2, 'new2@x'), contact(3)] }, state);
+        await writer.finish(state);
+        const next = await destination.beginTable(contacts, 'incremental', false);
+        await next.commit({ rows: [contact(1, 'new1@x')] }, state);
+        await next.abort();
+      });
+      assert.deepEqual(await emails(path), [
+        { id: 1, email: 'new1@x' }, { id: 2, email: 'new2@x' }, { id: 3, email: 'c3@example.com' },
+      ]);
+    });
+
+    test('replaceChildrenOf deletes the children of the listed parents only, before the upsert', async () => {
+      const path = newPath();
+      const state: TableState = { mode: 'incremental' };
+      await withDestination(path, async (destination) => {
+        const writer = await destination.beginTable(fieldValues, 'incremental', false);
+        await writer.commit({
+          rows: [fieldValue(11, 1, 'a'), fieldValue(12, 1, 'b'), fieldValue(21, 2, 'c'), fieldValue(31, 3, 'd')],
+        }, state);
+        // Contact 1 now has values 12 (changed) and 13; contact 2 has none left; contact 3 is not on the page.
+        await writer.commit({
+          rows: [fieldValue(12, 1, 'b2'), fieldValue(13, 1, 'e')],
+          replaceChildrenOf: { column: 'contact', ids: [1, 2] },
+        }, state);
+        await writer.finish(state);
+      });
+      const values = await inspect(path, (c) => rows(c, 'SELECT id, contact, value FROM contacts_custom_fields_data ORDER BY id'));
+      assert.deepEqual(values, [
+        { id: 12, contact: 1, value: 'b2' }, { id: 13, contact: 1, value: 'e' }, { id: 31, contact: 3, value: 'd' },
+      ]);
+    });
+
+    test('a live table of another shape is refused in incremental mode and rebuilt by a full pass', async () => {
+      const path = newPath();
+      await inspect(path, (c) => c.run('CREATE TABLE contacts (id DOUBLE PRIMARY KEY, email VARCHAR)'));
+      await withDestination(path, async (destination) => {
+        await assert.rejects(destination.beginTable(contacts, 'incremental', false),
+          new RegExp(`table contacts in ${path.replaceAll('.', '\\.')} does not have the columns and key acsync writes; run it once in full mode`));
+        const writer = await destination.beginTable(contacts, 'full', false);
+        await writer.commit({ rows: [contact(1)] }, fullState('r', 1));
+        await writer.finish({ mode: 'full' });
+        const next = await destination.beginTable(contacts, 'incremental', false);
+        await next.commit({ rows: [contact(2)] }, { mode: 'incremental' });
+        await next.finish({ mode: 'incremental' });
+      });
+      assert.deepEqual((await emails(path)).map((r) => r.id), [1, 2]);
+      const columnCount = await inspect(path, (c) => rows(c, `SELECT count(*)::INTEGER AS n FROM information_schema.columns
+        WHERE table_catalog = current_database() AND table_name = 'contacts'`));
+      assert.deepEqual(columnCount, [{ n: contacts.columns.length }]);
+    });
+
+    test('composite keys: contacts_tags upserts by (contact, id)', async () => {
+      const path = newPath();
+      const convert = rowConverter(contactsTags);
+      const tagRow = (contactId: number, id: number, tag: string) =>
+        convert({ contact: String(contactId), id: String(id), tag: '5' }, { timeZone: null }, [], { id: '5', tag });
+      await withDestination(path, async (destination) => {
+        const writer = await destination.beginTable(contactsTags, 'incremental', false);
+        await writer.commit({ rows: [tagRow(1, 1, 'A'), tagRow(2, 1, 'B'), tagRow(1, 1, 'C')] }, { mode: 'incremental' });
+        await writer.commit({ rows: [tagRow(2, 1, 'D')] }, { mode: 'incremental' });
+        await writer.finish({ mode: 'incremental' });
+      });
+      const tags = await inspect(path, (c) => rows(c, 'SELECT contact, id, tag FROM contacts_tags ORDER BY contact'));
+      assert.deepEqual(tags, [{ contact: 1, id: 1, tag: 'C' }, { contact: 2, id: 1, tag: 'D' }]);
+    });
+  });
+
+  describe('commits', () => {
+    test('a failing batch commits nothing, neither rows nor state', async () => {
+      const path = newPath();
+      await withDestination(path, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'incremental', false);
+        await writer.commit({ rows: [contact(1)] }, { mode: 'incremental', cursor: 'first' });
+        const bad = contact(2);
+        bad[contacts.columns.findIndex((c) => c.name === 'sentcnt')] = 'fourteen';
+        await assert.rejects(writer.commit({ rows: [contact(3), bad] }, { mode: 'incremental', cursor: 'second' }),
+          /contacts, column sentcnt: expected a number/);
+        assert.deepEqual((await destination.readState()).get('contacts'), { mode: 'incremental', cursor: 'first' });
+        // The writer is still usable after a failed commit.
+        await writer.commit({ rows: [contact(4)] }, { mode: 'incremental', cursor: 'third' });
+      });
+      assert.deepEqual((await emails(path)).map((r) => r.id), [1, 4]);
+    });
+
+    test('rows without a key are skipped; commits of several tables at once are serialised safely', async () => {
+      const path = newPath();
+      await withDestination(path, async (destination) => {
+        const [a, b] = await Promise.all([
+          destination.beginTable(contacts, 'full', false),
+          destination.beginTable(fieldValues, 'full', false),
+        ]);
+        const keyless = contact(1);
+        keyless[0] = null;
+        await Promise.all([
+          a.commit({ rows: [contact(1), keyless] }, fullState('r', 1)),
+          b.commit({ rows: [fieldValue(1, 1, 'x')] }, { mode: 'full' }),
+          a.commit({ rows: [contact(2)] }, fullState('r', 2)),
+          b.commit({ rows: [fieldValue(2, 1, 'y')] }, { mode: 'full' }),
+        ]);
+        await Promise.all([a.finish({ mode: 'full' }), b.finish({ mode: 'full' })]);
+      });
+      assert.deepEqual((await emails(path)).map((r) => r.id), [1, 2]);
+      assert.equal((await inspect(path, (c) => rows(c, 'SELECT id FROM contacts_custom_fields_data'))).length, 2);
+    });
+  });
+
+  describe('bookkeeping', () => {
+    test('state round-trips through readState after reopening the file', async () => {
+      const path = newPath();
+      const contactsState: TableState = {
+        mode: 'incremental', cursor: '2024-03-01T19:02:11.000Z', lastFullAt: '2024-02-01T00:00:00.000Z',
+        inProgress: {
+          runId: 'run-1', mode: 'incremental', stream: '/contacts?include=fieldValues',
+          position: { lastId: 120, rows: 340 }, since: '2024-02-28 16:02:11', maxCursor: '2024-03-01T19:02:11.000Z',
+        },
+      };
+      await withDestination(path, async (destination) => {
+        assert.equal((await destination.readState()).size, 0);
+        const writer = await destination.beginTable(contacts, 'incremental', false);
+        await writer.commit({ rows: [contact(1)] }, contactsState);
+        await (await destination.beginTable(fieldValues, 'full', false)).finish({ mode: 'full' });
+      });
+      await withDestination(path, async (destination) => {
+        const states = await destination.readState();
+        assert.deepEqual([...states.keys()], ['contacts', 'contacts_custom_fields_data']);
+        assert.deepEqual(states.get('contacts'), contactsState);
+        assert.deepEqual(states.get('contacts_custom_fields_data'), { mode: 'full' });
+      });
+    });
+
+    test('recordRun inserts a run and updates it in place', async () => {
+      const path = newPath();
+      const tables = [{ table: 'contacts', mode: 'full' as const, status: 'success' as const, rows: 5, requests: 1, conversionErrors: 0 }];
+      await withDestination(path, async (destination) => {
+        await destination.recordRun({ runId: 'a', startedAt: '2024-03-01T10:00:00.000Z', endedAt: null, status: 'running', tables: [] });
+        await destination.recordRun({ runId: 'a', startedAt: '2024-03-01T10:00:00.000Z', endedAt: '2024-03-01T10:05:30.250Z', status: 'success', tables });
+        await destination.recordRun({ runId: 'b', startedAt: '2024-03-02T10:00:00.000Z', endedAt: null, status: 'running', tables: [] });
+      });
+      const runs = await inspect(path, (c) => rows(c, `SELECT run_id, CAST(started_at AS VARCHAR) AS started,
+        CAST(ended_at AS VARCHAR) AS ended, status, tables FROM _acsync_runs ORDER BY run_id`));
+      assert.deepEqual(runs, [
+        { run_id: 'a', started: '2024-03-01 10:00:00', ended: '2024-03-01 10:05:30.25', status: 'success', tables: JSON.stringify(tables) },
+        { run_id: 'b', started: '2024-03-02 10:00:00', ended: null, status: 'running', tables: '[]' },
+      ]);
+    });
+  });
+
+  describe('crashes and the file lock', () => {
+    test('a process killed between commits leaves exactly the committed batches, and they resume', async () => {
+      const path = newPath();
+      const worker = child('commit-then-idle', { ACSYNC_DUCKDB_TEST_PATH: path, ACSYNC_DUCKDB_TEST_BATCHES: '3' });
+      await worker.waitFor((line) => line === 'idle');
+      worker.process.kill('SIGKILL');
+      assert.equal(await worker.exited, 'SIGKILL');
+
+      await withDestination(path, async (destination) => {
+        const state = (await destination.readState()).get('contacts');
+        assert.equal(state?.inProgress?.position.rows, 1500);
+        const writer = await destination.beginTable(contacts, 'full', true);
+        await writer.commit({ rows: [contact(1501)] }, fullState('crash-run', 1501));
+        await writer.finish({ mode: 'full' });
+      });
+      const ids = (await emails(path)).map((r) => Number(r.id));
+      assert.equal(ids.length, 1501);
+      assert.deepEqual(ids, Array.from({ length: 1501 }, (_, i) => i + 1));
+    });
+
+    test('a process killed in the middle of committing leaves rows and state in agreement', async () => {
+      const path = newPath();
+      const worker = child('commit-forever', { ACSYNC_DUCKDB_TEST_PATH: path });
+      await worker.waitFor((line) => line === 'committed 4');
+      worker.process.kill('SIGKILL');
+      assert.equal(await worker.exited, 'SIGKILL');
+      // Whatever the moment of the kill, the rows on disk are exactly those the stored state accounts for.
+      const { committed, staged } = await inspect(path, async (c) => {
+        const [stored] = await rows(c, `SELECT state FROM _acsync_state WHERE table_name = 'contacts'`);
+        const state = JSON.parse(String(stored!.state)) as TableState;
+        const [count] = await rows(c, `SELECT count(*)::INTEGER AS n, max(id) AS top FROM "${stagingName(contacts)}"`);
+        return { committed: state.inProgress?.position.rows ?? 0, staged: count };
+      });
+      assert.ok(committed >= 2000, `state says ${committed} rows`);
+      assert.equal(committed % 500, 0);
+      assert.deepEqual(staged, { n: committed, top: committed });
+    });
+
+    test('a second process gets a one-line lock error naming the file', async () => {
+      const path = newPath();
+      await withDestination(path, async () => {
+        const other = child('try-open', { ACSYNC_DUCKDB_TEST_PATH: path });
+        const line = await other.waitFor(() => true);
+        await other.exited;
+        assert.deepEqual(JSON.parse(line), {
+          opened: false,
+          name: 'ConfigError',
+          message: `another acsync or DuckDB process has ${path} open; wait for it to finish or close it, then retry`,
+        });
+      });
+    });
+  });
+
+  describe('opening', () => {
+    test('a missing directory or a path below a file is a ConfigError naming the path; nothing is created', async () => {
+      const missing = join(workDir, 'no-such-dir', 'x.duckdb');
+      await assert.rejects(new DuckDbDestination({ path: missing }).open(), (error: Error) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.message.split('\n').length, 1);
+        assert.match(error.message, /no-such-dir does not exist; create it/);
+        assert.ok(error.message.includes(missing));
+        return true;
+      });
+      assert.equal(existsSync(join(workDir, 'no-such-dir')), false);
+
+      const plainFile = join(workDir, 'plain.txt');
+      writeFileSync(plainFile, 'x');
+      await assert.rejects(new DuckDbDestination({ path: join(plainFile, 'x.duckdb') }).open(),
+        (error: Error) => error instanceof ConfigError && /is not a directory/.test(error.message));
+    });
+
+    test('an unwritable directory is a ConfigError and nothing is created', async () => {
+      const base = mkdtempSync(join(tmpdir(), 'acsync-duckdb-ro-'));
+      try {
+        const locked = join(base, 'locked');
+        mkdirSync(locked);
+        chmodSync(locked, 0o555);
+        const path = join(locked, 'x.duckdb');
+        let result: { opened: boolean; name?: string; message?: string };
+        if (process.getuid?.() === 0) {
+          // Root writes anywhere: check as an unprivileged user instead.
+          chmodSync(base, 0o755);
+          const other = child('try-open', { ACSYNC_DUCKDB_TEST_PATH: path }, { uid: 65534, gid: 65534 });
+          result = JSON.parse(await other.waitFor(() => true)) as typeof result;
+          await other.exited;
+        } else {
+          try {
+            await new DuckDbDestination({ path }).open();
+            result = { opened: true };
+          } catch (error) {
+            result = { opened: false, name: (error as Error).name, message: (error as Error).message };
+          }
+        }
+        assert.deepEqual(result, {
+          opened: false,
+          name: 'ConfigError',
+          message: `cannot write the DuckDB file ${path}: the directory ${locked} is not writable; fix its permissions or choose another file with --dest duckdb:<file>`,
+        });
+        assert.equal(existsSync(path), false);
+      } finally {
+        rmSync(base, { recursive: true, force: true });
+      }
+    });
+
+    test('an existing file that is not a DuckDB database is refused and left untouched', async () => {
+      for (const content of ['name,email\nana,ana@example.com\n', '']) {
+        const path = newPath();
+        writeFileSync(path, content);
+        const before = fileDigest(path);
+        await assert.rejects(new DuckDbDestination({ path }).open(), (error: Error) => {
+          assert.ok(error instanceof ConfigError);
+          assert.equal(error.message, `${path} exists but is not a DuckDB database; acsync leaves it untouched: choose another file with --dest duckdb:<file>`);
+          return true;
+        });
+        assert.deepEqual(fileDigest(path), before);
+        assert.equal(existsSync(`${path}.wal`), false);
+      }
+    });
+
+    test('opening and closing an existing database without committing leaves the file unchanged', async () => {
+      const path = newPath();
+      await withDestination(path, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'full', false);
+        await writer.commit({ rows: [contact(1)] }, fullState('r', 1));
+        await writer.finish({ mode: 'full' });
+      });
+      const before = fileDigest(path);
+      await withDestination(path, async (destination) => {
+        await destination.readState();
+      });
+      assert.deepEqual(fileDigest(path), before);
+      assert.equal(existsSync(`${path}.wal`), false);
+    });
+
+    test('describes itself by its path', () => {
+      assert.equal(new DuckDbDestination({ path: 'activecampaign.duckdb' }).description, 'DuckDB file activecampaign.duckdb');
+    });
+  });
+}
