@@ -205,6 +205,18 @@ describe('timestamp', () => {
     assert.equal(typed(cdate, '2023-05-11 10:44:12-03:00').value, instant);
   });
 
+  test('the key-name rule needs `utc` as a word of the key', () => {
+    const naive = '2023-05-11 10:44:12';
+    const ctx: TypingContext = { timeZone: null, offsetMinutes: -180 };
+    const keyed = (source: string): Column => ({ name: source.toLowerCase(), type: 'timestamp', source });
+    for (const source of ['updated_utc_timestamp', 'password_updated_utc_timestamp', 'createdUtcTimestamp', 'utc_date']) {
+      assert.equal(typed(keyed(source), naive, ctx).value, micros('2023-05-11T10:44:12Z'), source);
+    }
+    for (const source of ['outcome_date', 'updatedTimestamp', 'edate']) {
+      assert.equal(typed(keyed(source), naive, ctx).value, instant, source);
+    }
+  });
+
   test('a value with an offset wins over the key-name rule and over the account zone', () => {
     // `*_utc_timestamp` values sometimes arrive in ISO form (taskOutcomes).
     assert.equal(typed(createdUtc, '2022-06-01T10:00:00-03:00').value, micros('2022-06-01T13:00:00Z'));

@@ -400,13 +400,16 @@ interface ColumnPlan {
   readonly maxChars: number;
 }
 
+/** `utc` as a word of a key (`created_utc_timestamp`, `createdUtcTimestamp`), not inside one (`outcome`). */
+const UTC_KEY = /(?:^|_)utc(?:_|$)|Utc|UTC/;
+
 function planColumn(column: Column): ColumnPlan {
   return {
     name: column.name,
     source: column.source,
     joined: column.joined !== undefined,
     kind: KINDS[column.type],
-    utcKey: column.source.toLowerCase().includes('utc'),
+    utcKey: UTC_KEY.test(column.source),
     json: column.type === 'text' && JSON_TEXT_SOURCES.has(column.source),
     maxChars: column.maxChars ?? 0,
   };
