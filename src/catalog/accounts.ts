@@ -86,7 +86,7 @@ export const accounts_custom_fields_meta: TableDef = {
     text('fieldDefault', 'Default value of the field'),
     text('fieldDefaultCurrency'),
     text('fieldLabel', 'Field name'),
-    text('fieldOptions', 'Options of the field'),
+    text('fieldOptions', 'Options of the field', { json: true }),
     text('fieldType', 'Field type: text, textarea, date, datetime, dropdown, multiselect, radio, checkbox, hidden, currency or number'),
     float('hideFieldFlag'),
     float('isFormVisible', 'Whether the field shows on forms'),

@@ -4,6 +4,7 @@ interface ColumnOptions {
   /** The API key, when the column's name is not simply the key in lower case (derived columns). */
   readonly from?: string;
   readonly joined?: 'tag';
+  readonly json?: true;
   readonly maxChars?: number;
   /** Why the name is a reconstruction (tables.md 1.8). */
   readonly uncertain?: string;
@@ -20,6 +21,7 @@ function builder(type: LogicalType) {
     type,
     source: options.from ?? key,
     ...(options.joined && { joined: options.joined }),
+    ...(options.json && { json: options.json }),
     ...(options.maxChars !== undefined && { maxChars: options.maxChars }),
     ...(description && { description }),
     ...(options.uncertain && { uncertain: options.uncertain }),

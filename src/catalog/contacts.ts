@@ -231,7 +231,7 @@ export const contacts_tasks: TableDef = {
     text('note', 'Text describing the task'),
     float('outcomeId'),
     text('outcomeInfo'),
-    text('owner', undefined, { uncertain: 'a text key between `outcomeInfo` and `relid`; only `owner` fits (`reltype` would sort after `relid`); `owner` object `{type,id}` serialised as JSON text' }),
+    text('owner', undefined, { json: true, uncertain: 'a text key between `outcomeInfo` and `relid`; only `owner` fits (`reltype` would sort after `relid`); `owner` object `{type,id}` serialised as JSON text' }),
     float('relid', 'Id of the related object (the contact)'),
     float('status', 'Completion status: 1 complete, 0 incomplete'),
     text('title', 'Task title'),

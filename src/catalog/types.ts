@@ -16,6 +16,8 @@ export interface Column {
   readonly source: string;
   /** Read from the row's joined object (contacts_tags: the tag) instead of the row itself. */
   readonly joined?: 'tag';
+  /** Text column kept for a nested value: objects and arrays become compact JSON text (tables.md 1.4). */
+  readonly json?: true;
   /** Cut text to this many Unicode code points (campaigns_messages_content.text). */
   readonly maxChars?: number;
   readonly description?: string;

@@ -19,8 +19,8 @@ import type {
   TypedRow,
 } from '../destinations/types.js';
 import { planStreams, type StreamPlan, type TablePlan, type TableSelection } from './plan.js';
-import { isoOffsetMinutes, microsToIso } from './time.js';
-import { rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
+import { microsToIso } from './time.js';
+import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
 
 export interface SyncOptions {
   readonly client: ActiveCampaignClient;
@@ -69,7 +69,7 @@ export interface AccountCheck {
  */
 export async function checkAccount(client: ActiveCampaignClient): Promise<AccountCheck> {
   const user = await client.me();
-  return { user, offsetMinutes: firstOffset(user) };
+  return { user, offsetMinutes: recordOffset(user) };
 }
 
 export async function sync(options: SyncOptions): Promise<SyncResult> {
@@ -260,7 +260,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       scanned += page.rows.length;
       position = page.position;
       if (parentCollector) parentRows.push(...page.rows);
-      const pageOffset = firstOffset(page.rows[0]) ?? ctx.accountOffset;
+      const pageOffset = (page.rows[0] ? recordOffset(page.rows[0]) : null) ?? ctx.accountOffset;
       for (const run of tables) {
         takeRows(run, page, pageOffset, joins, ctx);
         ctx.emit({ type: 'table-progress', table: run.table.name, rows: run.rows, pages: run.pages, scanned, total });
@@ -403,18 +403,6 @@ function indexById(value: unknown): Map<string, Record<string, unknown>> {
   const byId = new Map<string, Record<string, unknown>>();
   if (Array.isArray(value)) for (const row of value as Record<string, unknown>[]) byId.set(String(row.id), row);
   return byId;
-}
-
-/** UTC offset (minutes) of the first ISO timestamp with an offset among a record's values. */
-function firstOffset(record: Record<string, unknown> | undefined): number | null {
-  if (!record) return null;
-  for (const value of Object.values(record)) {
-    if (typeof value === 'string') {
-      const offset = isoOffsetMinutes(value);
-      if (offset !== null) return offset;
-    }
-  }
-  return null;
 }
 
 interface Deferred<T> {

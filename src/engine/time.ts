@@ -42,12 +42,3 @@ export function formatAccountTime(utcIso: string, accountTime: AccountTime, over
 export function microsToIso(micros: bigint): string {
   return new Date(Number(micros / 1000n)).toISOString();
 }
-
-/** Offset in minutes of an ISO-8601 timestamp carrying one (`-03:00`, `Z`), or null. */
-export function isoOffsetMinutes(value: string): number | null {
-  const match = /(?:([+-])(\d{2}):?(\d{2})|Z)$/.exec(value);
-  if (!match || value.length < 19 || value[10] !== 'T') return null;
-  if (!match[1]) return 0;
-  const minutes = Number(match[2]) * 60 + Number(match[3]);
-  return match[1] === '-' ? -minutes : minutes;
-}

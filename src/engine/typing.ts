@@ -21,13 +21,6 @@ export interface ConversionIssue {
   value: unknown;
 }
 
-/**
- * Source keys whose objects and arrays are kept as compact JSON text (tables.md 1.4: `fieldOptions` on
- * the custom-field meta tables, `owner` on the task tables). Elsewhere an object in a text column is a
- * conversion issue: every other object-valued key is deliberately not a column.
- */
-const JSON_TEXT_SOURCES: ReadonlySet<string> = new Set(['fieldOptions', 'owner']);
-
 const ZERO_DATE = '0000-00-00';
 const ZERO_DATE_TIME = '0000-00-00 00:00:00';
 
@@ -410,7 +403,7 @@ function planColumn(column: Column): ColumnPlan {
     joined: column.joined !== undefined,
     kind: KINDS[column.type],
     utcKey: UTC_KEY.test(column.source),
-    json: column.type === 'text' && JSON_TEXT_SOURCES.has(column.source),
+    json: column.type === 'text' && column.json === true,
     maxChars: column.maxChars ?? 0,
   };
 }
