@@ -9,6 +9,7 @@ import { TABLES, getTable, type ReplicationMode, type TableDef } from '../catalo
 import { ConfigError } from '../activecampaign/errors.js';
 import { normalizeBaseUrl } from '../activecampaign/url.js';
 import type { TableSelection } from '../engine/plan.js';
+import { isValidTimeZone } from '../engine/typing.js';
 import type { TableState } from '../destinations/types.js';
 
 export const DEFAULT_CONFIG_FILE = 'acsync.json';
@@ -187,9 +188,7 @@ export function parsePositiveNumber(value: string | undefined, flag: string, max
 /** Checks an IANA zone name early, so a typo does not surface as wrong timestamps. */
 export function checkTimeZone(zone: string | undefined): string | null {
   if (!zone) return null;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-  } catch {
+  if (!isValidTimeZone(zone)) {
     throw new ConfigError(`unknown time zone "${zone}": use an IANA name such as America/Sao_Paulo`);
   }
   return zone;

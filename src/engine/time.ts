@@ -1,4 +1,5 @@
 /** Account-time helpers for the updated-since filter (written as `YYYY-MM-DD HH:MM:SS` in account time). */
+import { zoneOffsetMinutes } from './typing.js';
 
 export interface AccountTime {
   /** IANA zone from the user's settings, preferred: correct across daylight-saving changes. */
@@ -8,23 +9,6 @@ export interface AccountTime {
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-
-/** Offset of `zone` at instant `ms`, in minutes east of UTC. */
-export function zoneOffsetMinutes(zone: string, ms: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(ms));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
-}
 
 /** `utcIso` minus `overlapSeconds`, written as account-local `YYYY-MM-DD HH:MM:SS`. */
 export function formatAccountTime(utcIso: string, accountTime: AccountTime, overlapSeconds = 0): string {

@@ -237,6 +237,11 @@ function zoneResolver(timeZone: string): ZoneResolver {
   return resolver;
 }
 
+/** Offset (minutes east of UTC) of an IANA zone at an instant given in epoch milliseconds. */
+export function zoneOffsetMinutes(timeZone: string, epochMs: number): number {
+  return zoneResolver(timeZone).offsetAt(Math.floor(epochMs / 1000)) / 60;
+}
+
 /** True when `timeZone` is an IANA zone name this runtime knows (for validating the `timezone` setting). */
 export function isValidTimeZone(timeZone: string): boolean {
   try {
