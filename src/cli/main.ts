@@ -5,6 +5,7 @@ import { registerDemo } from './demo.js';
 import { registerDiscover } from './discover.js';
 import { registerErd } from './erd.js';
 import { registerQuery } from './query.js';
+import { registerSimulate } from './simulate.js';
 import { registerSync } from './sync.js';
 
 /** Builds the `acsync` program; each command lives in its own module and registers itself here. */
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerQuery(program);
   registerErd(program);
+  registerSimulate(program);
   return program;
 }
 

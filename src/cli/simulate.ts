@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { resolveOptions, startSimulator, type SimulatorOptions } from '../simulator/index.js';
+
+interface SimulateFlags {
+  port: string;
+  host?: string;
+  seed?: string;
+  contacts?: string;
+  latencyMs?: string;
+  rateLimit?: string;
+  key?: string;
+  faults?: string;
+  deny?: string;
+}
+
+const USAGE_ERROR = 2;
+
+function integer(flag: string, value: string): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new RangeError(`${flag} must be an integer (got ${JSON.stringify(value)})`);
+  return Number(value);
+}
+
+function decimal(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new RangeError(`${flag} must be a number (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+/** Turns the command's flags into simulator options; throws a RangeError naming the first bad flag. */
+export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOptions {
+  const options: SimulatorOptions = { port: integer('--port', flags.port) };
+  if (flags.host !== undefined) options.host = flags.host;
+  if (flags.seed !== undefined) options.seed = integer('--seed', flags.seed);
+  if (flags.contacts !== undefined) options.contacts = integer('--contacts', flags.contacts);
+  if (flags.latencyMs !== undefined) options.latencyMs = decimal('--latency-ms', flags.latencyMs);
+  if (flags.rateLimit !== undefined) options.rateLimit = decimal('--rate-limit', flags.rateLimit);
+  if (flags.key !== undefined) options.key = flags.key;
+  if (flags.faults !== undefined) options.faults = decimal('--faults', flags.faults);
+  if (flags.deny !== undefined) options.deny = flags.deny.split(',').map((t) => t.trim()).filter(Boolean);
+  // Same checks as startSimulator, so a bad value is a usage error before anything listens.
+  try {
+    resolveOptions(options);
+  } catch (error) {
+    // resolveOptions names the option (`latencyMs must be…`); say it as the flag the user typed.
+    const message = (error as Error).message.replace(/^(\w+)/, (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new RangeError(message);
+  }
+  return options;
+}
+
+/** `acsync simulate`: runs the ActiveCampaign simulator in the foreground until SIGINT or SIGTERM. */
+export function registerSimulate(program: Command): void {
+  program
+    .command('simulate')
+    .description('run a simulated ActiveCampaign account (HTTP API v3) for tests, demos and benchmarks')
+    .requiredOption('--port <port>', 'port to listen on (0 = any free port)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--seed <n>', 'seed of the generated account (default 1)')
+    .option('--contacts <n>', 'number of contacts; every other table in proportion (default 1000)')
+    .option('--latency-ms <ms>', 'mean added latency per response (default 0)')
+    .option('--rate-limit <r>', 'requests per second per key, 0 = off (default 5)')
+    .option('--key <key>', 'API key to accept (default: the documented demo key)')
+    .option('--faults <rate>', 'share of requests answered with an injected fault, 0..1 (default 0)')
+    .option('--deny <tables>', 'comma-separated table names whose endpoints answer 403')
+    .action(async (flags: SimulateFlags) => {
+      let options: SimulatorOptions;
+      try {
+        options = simulatorOptionsFromFlags(flags);
+      } catch (error) {
+        process.stderr.write(`acsync simulate: ${(error as Error).message}\n`);
+        process.exitCode = USAGE_ERROR;
+        return;
+      }
+      let simulator;
+      try {
+        simulator = await startSimulator(options);
+      } catch (error) {
+        process.stderr.write(`acsync simulate: cannot listen: ${(error as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(`ActiveCampaign simulator at ${simulator.url}  key: ${simulator.key}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await simulator.close();
+      process.stdout.write('simulator stopped\n');
+    });
+}

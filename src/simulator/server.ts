@@ -1,0 +1,327 @@
+/**
+ * The HTTP face of the simulator: `Api-Token` check, per-key token bucket, latency with jitter, fault
+ * injection, statistics and the `/__sim/*` control paths (never authenticated, throttled or faulted).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Api } from './api.js';
+import type { SimAccount, SimStats, Simulator } from './index.js';
+import { checkFaultKinds, type FaultKind, type ResolvedOptions } from './options.js';
+import { Model } from './model.js';
+import { mutate, type MutationResult } from './mutate.js';
+import { Tag, hash, unit } from './random.js';
+import type { RenderContext } from './table.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const HTML_TYPE = 'text/html; charset=utf-8';
+const SLOW_FAULT_MS = 60_000;
+const MAX_CONTROL_BODY = 1 << 20;
+const MAX_CHANGES = 1_000_000;
+
+const ERROR_PAGE = (status: number, title: string): string =>
+  `<html>\r\n<head><title>${status} ${title}</title></head>\r\n<body>\r\n<center><h1>${status} ${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+const MAINTENANCE_PAGE =
+  '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>ActiveCampaign - Scheduled maintenance</title></head>' +
+  '<body><h1>We&rsquo;ll be right back</h1><p>ActiveCampaign is undergoing scheduled maintenance.</p></body></html>';
+const STATUS_TEXT: Record<number, string> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable' };
+
+interface Reply {
+  status: number;
+  body: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+/** One token bucket per key: capacity = rate, continuous refill. */
+class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(readonly rate: number) {}
+
+  take(key: string): { ok: boolean; remaining: number; retryAfter: number } {
+    const now = performance.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.rate, at: now };
+    bucket.tokens = Math.min(this.rate, bucket.tokens + ((now - bucket.at) / 1000) * this.rate);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { ok: true, remaining: Math.floor(bucket.tokens), retryAfter: 0 };
+    }
+    return { ok: false, remaining: 0, retryAfter: Math.max(1, Math.ceil((1 - bucket.tokens) / this.rate)) };
+  }
+}
+
+export class SimulatorServer implements Simulator {
+  readonly key: string;
+  readonly account: SimAccount;
+  private readonly model: Model;
+  private readonly api: Api;
+  private readonly server: Server;
+  private readonly limiter: RateLimiter | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private address = '';
+  private sequence = 0;
+  private faultRate: number;
+  private faultKinds: FaultKind[];
+  private faultSeed: number;
+  private readonly counters: SimStats = { requests: 0, byPath: {}, byStatus: {}, faults: {} };
+
+  constructor(private readonly options: ResolvedOptions) {
+    this.key = options.key;
+    this.model = new Model(options.seed, options.contacts);
+    this.api = new Api(this.model, options.deny);
+    this.limiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
+    this.faultRate = options.faults;
+    this.faultKinds = options.faultKinds;
+    this.faultSeed = options.faultSeed;
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 30_000;
+    const api = this.api;
+    this.account = {
+      records: (resource) => api.records(resource, this.oracleContext()),
+      count: (resource) => api.count(resource),
+    };
+  }
+
+  get url(): string {
+    return this.address;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address() as AddressInfo;
+        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        this.address = `http://${host}:${address.port}`;
+        resolve();
+      });
+    });
+  }
+
+  stats(): SimStats {
+    return structuredClone(this.counters);
+  }
+
+  mutate(seed: number, changes: number): MutationResult {
+    if (!Number.isInteger(seed)) throw new RangeError('seed must be an integer');
+    if (!Number.isInteger(changes) || changes < 0 || changes > MAX_CHANGES) throw new RangeError(`changes must be an integer in 0..${MAX_CHANGES}`);
+    return mutate(this.model, seed, changes);
+  }
+
+  setFaults(f: { rate: number; kinds?: FaultKind[]; seed?: number }): void {
+    if (typeof f.rate !== 'number' || !(f.rate >= 0 && f.rate <= 1)) throw new RangeError('rate must be a number in 0..1');
+    if (f.seed !== undefined && !Number.isInteger(f.seed)) throw new RangeError('seed must be an integer');
+    this.faultKinds = f.kinds === undefined ? this.faultKinds : checkFaultKinds(f.kinds);
+    this.faultRate = f.rate;
+    if (f.seed !== undefined) this.faultSeed = f.seed;
+  }
+
+  close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private oracleContext(): RenderContext {
+    return { api: `${this.address}/api/3`, countDeals: true };
+  }
+
+  private later(ms: number, fn: () => void, res: ServerResponse): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    // Pending responses never keep the process alive; a client that hangs up cancels its response.
+    timer.unref();
+    this.timers.add(timer);
+    res.once('close', () => {
+      clearTimeout(timer);
+      this.timers.delete(timer);
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    } catch {
+      this.write(res, { status: 400, body: '{}' });
+      return;
+    }
+    const path = url.pathname;
+    if (path.startsWith('/__sim/')) {
+      this.control(req, res, path);
+      return;
+    }
+    if (path !== '/api/3' && !path.startsWith('/api/3/')) {
+      this.write(res, { status: 404, body: JSON.stringify({ message: `No Result found for Route with path ${path}` }) });
+      return;
+    }
+    // Drain any request body: list endpoints are read-only.
+    req.resume();
+    const sequence = ++this.sequence;
+    this.counters.requests++;
+    this.counters.byPath[path] = (this.counters.byPath[path] ?? 0) + 1;
+    const reply = this.apiReply(req, url, sequence);
+    const latency = this.options.latencyMs;
+    const delay = latency > 0 || this.options.jitterMs > 0
+      ? Math.max(0, latency + (Math.random() * 2 - 1) * this.options.jitterMs)
+      : 0;
+    const send = (): void => this.sendApi(res, reply.reply, reply.fault, sequence);
+    if (reply.fault === 'slow') this.later(SLOW_FAULT_MS + delay, send, res);
+    else if (delay > 0) this.later(delay, send, res);
+    else send();
+  }
+
+  private apiReply(req: IncomingMessage, url: URL, sequence: number): { reply: Reply; fault?: FaultKind } {
+    const rateHeaders: Record<string, string> = {};
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return { reply: { status: 405, body: JSON.stringify({ message: 'Method Not Allowed' }), headers: { Allow: 'GET' } } };
+    }
+    const token = req.headers['api-token'];
+    if (token !== this.key) return { reply: { status: 403, body: JSON.stringify({ message: 'Forbidden' }) } };
+    if (this.limiter) {
+      const taken = this.limiter.take(this.key);
+      rateHeaders['RateLimit-Limit'] = String(this.limiter.rate);
+      rateHeaders['RateLimit-Remaining'] = String(taken.remaining);
+      if (!taken.ok) {
+        if (this.options.rateLimitStatus === 503) {
+          return { reply: { status: 503, body: JSON.stringify({ message: 'Service Unavailable' }), headers: rateHeaders } };
+        }
+        return { reply: { status: 429, body: '', headers: { ...rateHeaders, 'Retry-After': String(taken.retryAfter) } } };
+      }
+    }
+    let fault: FaultKind | undefined;
+    if (this.faultRate > 0 && unit(this.faultSeed, Tag.fault, sequence) < this.faultRate) {
+      fault = this.faultKinds[hash(this.faultSeed, Tag.fault, sequence, 1) % this.faultKinds.length] as FaultKind;
+      this.counters.faults[fault] = (this.counters.faults[fault] ?? 0) + 1;
+    }
+    const variant = hash(this.faultSeed, Tag.fault, sequence, 2) % 3;
+    switch (fault) {
+      case '500':
+      case '502':
+      case '503': {
+        const status = Number(fault);
+        const title = STATUS_TEXT[status] as string;
+        const body = variant === 0 ? JSON.stringify({ message: title }) : variant === 1 ? ERROR_PAGE(status, title) : '';
+        return { reply: { status, body, contentType: variant === 1 ? HTML_TYPE : JSON_TYPE, headers: rateHeaders }, fault };
+      }
+      case '429':
+        return { reply: { status: 429, body: variant === 0 ? JSON.stringify({ message: 'Too Many Requests' }) : '', headers: { ...rateHeaders, 'Retry-After': '1' } }, fault };
+      case '403':
+        return { reply: { status: 403, body: JSON.stringify({ message: 'Forbidden' }), headers: rateHeaders }, fault };
+      case 'html':
+        return { reply: { status: variant === 2 ? 502 : 200, body: MAINTENANCE_PAGE, contentType: HTML_TYPE, headers: rateHeaders }, fault };
+      default:
+        break;
+    }
+    const host = req.headers.host ?? this.address.replace(/^http:\/\//, '');
+    const ctx: RenderContext = { api: `http://${host}/api/3`, countDeals: url.searchParams.get('count_deals') === 'true' };
+    const answer = this.api.handle(url.pathname.slice('/api/3'.length) || '/', url.searchParams, ctx);
+    const body = answer.body === undefined ? '' : JSON.stringify(answer.body);
+    return { reply: { status: answer.status, body, headers: rateHeaders }, ...(fault && { fault }) };
+  }
+
+  private sendApi(res: ServerResponse, reply: Reply, fault: FaultKind | undefined, sequence: number): void {
+    if (res.destroyed) return;
+    if (fault === 'reset') {
+      // Headers promise the whole body; the connection dies after part of it.
+      const body = Buffer.from(reply.body);
+      res.writeHead(reply.status, { ...reply.headers, 'Content-Type': JSON_TYPE, 'Content-Length': body.length });
+      res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+      return;
+    }
+    if (fault === 'truncate') {
+      // A complete-looking 200 whose JSON stops in the middle; the connection is then closed.
+      const body = Buffer.from(reply.body);
+      const cut = body.subarray(0, Math.max(1, Math.floor(body.length * (0.3 + unit(this.faultSeed, Tag.fault, sequence, 3) * 0.4))));
+      this.count(200);
+      res.writeHead(200, { ...reply.headers, 'Content-Type': JSON_TYPE, 'Content-Length': cut.length, Connection: 'close' });
+      res.end(cut);
+      return;
+    }
+    this.count(reply.status);
+    this.write(res, reply);
+  }
+
+  private count(status: number): void {
+    const key = String(status);
+    this.counters.byStatus[key] = (this.counters.byStatus[key] ?? 0) + 1;
+  }
+
+  private write(res: ServerResponse, reply: Reply): void {
+    const body = Buffer.from(reply.body);
+    res.writeHead(reply.status, {
+      ...reply.headers,
+      'Content-Type': reply.contentType ?? JSON_TYPE,
+      'Content-Length': body.length,
+    });
+    res.end(res.req.method === 'HEAD' ? undefined : body);
+  }
+
+  // ------------------------------------------------------------------ control paths
+
+  private control(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const json = (status: number, value: unknown): void => this.write(res, { status, body: JSON.stringify(value) });
+    if (path === '/__sim/stats' && req.method === 'GET') {
+      req.resume();
+      json(200, this.stats());
+      return;
+    }
+    if ((path === '/__sim/mutate' || path === '/__sim/faults') && req.method === 'POST') {
+      readBody(req, (error, text) => {
+        if (error) return json(413, { message: error.message });
+        let input: Record<string, unknown>;
+        try {
+          const parsed: unknown = text.trim() === '' ? {} : JSON.parse(text);
+          if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TypeError('body must be a JSON object');
+          input = parsed as Record<string, unknown>;
+        } catch (e) {
+          return json(400, { message: `invalid JSON body: ${(e as Error).message}` });
+        }
+        try {
+          if (path === '/__sim/mutate') {
+            json(200, this.mutate(input.seed as number, input.changes as number));
+          } else {
+            this.setFaults({
+              rate: input.rate as number,
+              ...(input.kinds !== undefined && { kinds: input.kinds as FaultKind[] }),
+              ...(input.seed !== undefined && { seed: input.seed as number }),
+            });
+            json(200, { rate: this.faultRate, kinds: this.faultKinds, seed: this.faultSeed });
+          }
+        } catch (e) {
+          json(400, { message: (e as Error).message });
+        }
+      });
+      return;
+    }
+    req.resume();
+    json(404, { message: `No simulator control path ${req.method ?? ''} ${path}` });
+  }
+}
+
+function readBody(req: IncomingMessage, done: (error: Error | undefined, text: string) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let failed = false;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_CONTROL_BODY && !failed) {
+      failed = true;
+      done(new Error('body too large'), '');
+      req.resume();
+      return;
+    }
+    if (!failed) chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (!failed) done(undefined, Buffer.concat(chunks).toString('utf8'));
+  });
+}
