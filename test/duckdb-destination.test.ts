@@ -12,15 +12,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBDateValue, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ConfigError } from '../src/activecampaign/errors.js';
 import { TABLES, getTable } from '../src/catalog/index.js';
 import type { TableDef } from '../src/catalog/index.js';
 import { DuckDbDestination } from '../src/destinations/duckdb.js';
-import { stagingName } from '../src/destinations/sql.js';
-import type { TableState, TypedRow } from '../src/destinations/types.js';
+import { columnList, quoteIdentifier, stagingName } from '../src/destinations/sql.js';
+import type { RunRecord, TableState, TypedRow, TypedValue } from '../src/destinations/types.js';
 import { rowConverter } from '../src/engine/typing.js';
+import { destinationContract } from './destination-contract.js';
 
 const CHILD_MODE = process.env.ACSYNC_DUCKDB_TEST_CHILD;
 
@@ -74,8 +75,31 @@ async function tableExists(connection: DuckDBConnection, name: string): Promise<
   return Number(found.getRows()[0]![0]) === 1;
 }
 
+/** A DuckDB value as the typed value the destination was given (timestamps µs, dates day numbers). */
+function typedValue(value: DuckDBValue): TypedValue {
+  if (value instanceof DuckDBTimestampValue) return value.micros;
+  if (value instanceof DuckDBDateValue) return value.days;
+  if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  throw new Error(`unexpected DuckDB value ${String(value)}`);
+}
+
+/** The rows of a table ordered by primary key, typed like `TypedRow`; [] if the table does not exist. */
+async function readDuckDbTable(path: string, table: TableDef, name = table.name): Promise<TypedRow[]> {
+  return inspect(path, async (c) => {
+    if (!(await tableExists(c, name))) return [];
+    const reader = await c.runAndReadAll(
+      `SELECT ${columnList(table)} FROM ${quoteIdentifier(name)} ORDER BY ${table.primaryKey.map(quoteIdentifier).join(', ')}`);
+    return reader.getRows().map((row) => row.map(typedValue));
+  });
+}
+
 async function emails(path: string, name = 'contacts'): Promise<Record<string, unknown>[]> {
   return inspect(path, (c) => rows(c, `SELECT id, email FROM "${name}" ORDER BY id`));
+}
+
+function isoOf(value: DuckDBValue): string {
+  if (!(value instanceof DuckDBTimestampValue)) throw new Error(`not a timestamp: ${String(value)}`);
+  return new Date(Number(value.micros / 1000n)).toISOString();
 }
 
 function fileDigest(path: string): { sha1: string; mtimeMs: number; size: number } {
@@ -173,6 +197,36 @@ if (CHILD_MODE) {
       await destination.close();
     }
   }
+
+  destinationContract('DuckDB', {
+    async create() {
+      const path = newPath();
+      return {
+        destination: () => new DuckDbDestination({ path }),
+        readTable: (t) => readDuckDbTable(path, t),
+        readStagingRowCount: (t) => inspect(path, async (c) => {
+          if (!(await tableExists(c, stagingName(t)))) return null;
+          const [row] = await rows(c, `SELECT count(*)::INTEGER AS n FROM ${quoteIdentifier(stagingName(t))}`);
+          return Number(row!.n);
+        }),
+        readRuns: () => inspect(path, async (c) => {
+          const reader = await c.runAndReadAll('SELECT run_id, started_at, ended_at, status, tables FROM _acsync_runs ORDER BY run_id');
+          return reader.getRows().map(([runId, startedAt, endedAt, status, tables]): RunRecord => ({
+            runId: String(runId),
+            startedAt: isoOf(startedAt!),
+            endedAt: endedAt === null ? null : isoOf(endedAt!),
+            status: String(status) as RunRecord['status'],
+            tables: JSON.parse(String(tables)) as RunRecord['tables'],
+          }));
+        }),
+        uri: `duckdb:${path}`,
+        cleanup: async () => {
+          rmSync(path, { force: true });
+          rmSync(`${path}.wal`, { force: true });
+        },
+      };
+    },
+  });
 
   describe('tables', () => {
     test('every catalog table is created with its columns in order, DuckDB types and primary key', async () => {
