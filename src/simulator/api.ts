@@ -2,7 +2,7 @@
  * The `/api/3` surface: routes, list paging (offset and keyset), filters and orders, sideloads, `meta`
  * forms and permission denials. Transport concerns (auth, rate limit, latency, faults) live in server.ts.
  */
-import { TABLES, endpoints } from '../catalog/index.js';
+import { TABLES } from '../catalog/index.js';
 import { USER_GROUP_ID_BASE } from './fixed.js';
 import type { Model, ParentKind } from './model.js';
 import { hash, hashString } from './random.js';
@@ -182,13 +182,12 @@ export class Api {
   }
 
   /**
-   * A route is denied when every catalog table reading it is denied. Catalog endpoints are read by the
-   * tables that name them (source, join, per-parent parent, incremental stream); the other routes by the
-   * tables whose rows come from the array they serve.
+   * A route is denied when every catalog table reading it is denied. A table reads a route when it names
+   * the route's path (source, join, per-parent parent, incremental stream) or takes its rows from the array
+   * the route serves (`/dealStages` for pipelines_stages, `/contacts/{id}/notes` for the note tables).
    */
   private computeDenials(deny: ReadonlySet<string>): void {
     if (deny.size === 0) return;
-    const catalogPaths = new Set<string>(Object.values(endpoints).map((e) => e.path));
     const routes: [string, string][] = [
       ...[...this.lists.values()].map((r): [string, string] => [r.path, r.envelope]),
       ...this.childRoutes.map((r): [string, string] => [r.pattern, r.envelope]),
@@ -196,12 +195,9 @@ export class Api {
       ['/messages/{id}', 'messages'],
     ];
     for (const [path, rows] of routes) {
-      const readers = TABLES.filter((t) => {
-        if (catalogPaths.has(path)) {
-          return [t.source.endpoint.path, t.source.join?.endpoint.path, t.source.perParent?.parent.path, t.incremental?.endpoint.path].includes(path);
-        }
-        return [t.source.rows ?? t.source.endpoint.envelope, t.incremental?.child?.rows, t.incremental?.child?.joinRows, t.source.join?.endpoint.envelope].includes(rows);
-      });
+      const readers = TABLES.filter((t) =>
+        [t.source.endpoint.path, t.source.join?.endpoint.path, t.source.perParent?.parent.path, t.incremental?.endpoint.path].includes(path)
+        || [t.source.rows ?? t.source.endpoint.envelope, t.incremental?.child?.rows, t.incremental?.child?.joinRows, t.source.join?.endpoint.envelope].includes(rows));
       if (readers.length > 0 && readers.every((t) => deny.has(t.name))) {
         const permission = (readers[0] as (typeof readers)[number]).source.endpoint.permission.toLowerCase();
         this.denied.set(path, `You do not have permission to view ${permission}.`);
@@ -619,16 +615,18 @@ export class Api {
     const lists = roots.has('contactLists') ? perContact(m.contactLists as Table<unknown>) : undefined;
     const tags = roots.has('contactTags') ? perContact(m.contactTags as Table<unknown>) : undefined;
     const values = roots.has('fieldValues') ? perContact(m.fieldValues as Table<unknown>) : undefined;
-    if (lists) before.contactLists = lists.flat().map((id) => m.contactLists.record(id, ctx));
+    // Sideloaded rows come in ascending id order, as a `WHERE parent IN (…)` query returns them.
+    const ascending = (lists: number[][]): number[] => lists.flat().sort((a, b) => a - b);
+    if (lists) before.contactLists = ascending(lists).map((id) => m.contactLists.record(id, ctx));
     if (tags) {
-      before.contactTags = tags.flat().map((id) => m.contactTags.record(id, ctx));
+      before.contactTags = ascending(tags).map((id) => m.contactTags.record(id, ctx));
       if (paths.has('contactTags.tag')) {
         const tagIds = [...new Set(tags.flat().map((id) => m.contactTags.struct(id).tag))].sort((a, b) => a - b);
         before.tags = tagIds.filter((id) => m.tags.rows.has(id)).map((id) => m.tags.record(id, ctx));
       }
     }
     if (values) {
-      before.fieldValues = values.flat().map((id) => m.fieldValues.record(id, ctx));
+      before.fieldValues = ascending(values).map((id) => m.fieldValues.record(id, ctx));
       if (paths.has('fieldValues.field')) {
         const fieldIds = [...new Set(values.flat().map((id) => m.fieldValues.struct(id).field))].sort((a, b) => a - b);
         before.fields = fieldIds.map((id) => m.fields.record(id, ctx));
@@ -647,14 +645,15 @@ export class Api {
     const m = this.model;
     const paths = new Set((query.get('include') ?? '').split(',').map((p) => p.trim()));
     if (!paths.has('dealCustomFieldData')) return {};
-    const rows: Rec[] = [];
+    const all: number[] = [];
     records.forEach((record, i) => {
       if (record.isDisabled === 1) return;
       const children = m.children(m.dealCustomFieldData as Table<unknown>, 'deal', ids[i] as number);
       record.dealCustomFieldData = children.map(String);
-      for (const id of children) rows.push(m.dealFieldSideload(id, ctx));
+      all.push(...children);
     });
-    return { before: { dealCustomFieldData: rows } };
+    all.sort((a, b) => a - b);
+    return { before: { dealCustomFieldData: all.map((id) => m.dealFieldSideload(id, ctx)) } };
   }
 }
 
