@@ -50,7 +50,7 @@ describe('authentication', () => {
   test('a missing or wrong Api-Token answers 403 {"message":"Forbidden"}; the right key (or a custom one) works', async () => {
     await withSim({ rateLimit: 0, key: 'custom-key' }, async (sim) => {
       assert.equal(sim.key, 'custom-key');
-      for (const headers of [{}, { 'Api-Token': DEMO_KEY }, { 'Api-Token': 'Custom-Key' }]) {
+      for (const headers of [{}, { 'Api-Token': DEMO_KEY }, { 'Api-Token': 'Custom-Key' }] as Record<string, string>[]) {
         const res = await raw(`${sim.url}/api/3/contacts`, headers);
         assert.equal(res.status, 403);
         assert.deepEqual(JSON.parse(res.body), { message: 'Forbidden' });
