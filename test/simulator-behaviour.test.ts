@@ -74,7 +74,8 @@ describe('rate limit', () => {
       const ok = responses.filter((r) => r.status === 200);
       const throttled = responses.filter((r) => r.status === 429);
       assert.equal(ok.length + throttled.length, 20);
-      assert.ok(ok.length >= 5 && ok.length <= 6, `${ok.length} passed`);
+      // Capacity 5, refilled at 5/s: a burst served in well under a second lets 5 (plus a refill or two) through.
+      assert.ok(ok.length >= 5 && ok.length <= 9, `${ok.length} passed`);
       for (const r of throttled) {
         assert.match(String(r.headers['retry-after']), /^[1-9]\d*$/);
         assert.equal(r.headers['ratelimit-limit'], '5');
@@ -88,12 +89,13 @@ describe('rate limit', () => {
 
   test('a client paced at 5 requests/s never sees a 429', async () => {
     await withSim({ rateLimit: 5 }, async (sim) => {
-      const start = performance.now();
       const statuses: number[] = [];
+      let previous = -Infinity;
       for (let i = 0; i < 12; i++) {
-        const due = start + i * 200;
-        const wait = due - performance.now();
+        // Starts are at least 200 ms apart (a late request is not followed by a catch-up burst).
+        const wait = previous + 200 - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        previous = performance.now();
         statuses.push((await raw(`${sim.url}/api/3/tags`)).status);
       }
       assert.deepEqual(statuses, Array(12).fill(200));
