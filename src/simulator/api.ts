@@ -422,17 +422,16 @@ export class Api {
 
   private defineRoutes(): void {
     const m = this.model;
-    const t = (table: Table<unknown> | Table<never>): Table<unknown> => table as Table<unknown>;
     const add = (route: ListRoute): void => {
       this.lists.set(route.path, route);
     };
-    const simple = (path: string, table: Table<unknown> | Table<never>, extra: Partial<ListRoute> = {}): void =>
-      add({ path, envelope: table.key, table: t(table), total: 'string', ...extra });
+    const simple = (path: string, table: Table<unknown>, extra: Partial<ListRoute> = {}): void =>
+      add({ path, envelope: table.key, table, total: 'string', ...extra });
 
     add({
       path: '/contacts',
       envelope: 'contacts',
-      table: t(m.contacts),
+      table: m.contacts,
       total: 'string',
       keyset: true,
       filters: {
@@ -454,11 +453,11 @@ export class Api {
         },
         listid: {
           kind: 'test',
-          test: (id, value) => m.children(t(m.contactLists), 'contact', id).some((c) => m.contactLists.struct(c).list === Number(value)),
+          test: (id, value) => m.children(m.contactLists, 'contact', id).some((c) => m.contactLists.struct(c).list === Number(value)),
         },
         tagid: {
           kind: 'test',
-          test: (id, value) => m.children(t(m.contactTags), 'contact', id).some((c) => m.contactTags.struct(c).tag === Number(value)),
+          test: (id, value) => m.children(m.contactTags, 'contact', id).some((c) => m.contactTags.struct(c).tag === Number(value)),
         },
       },
       orders: { id: { kind: 'id' } },
@@ -485,7 +484,7 @@ export class Api {
     add({
       path: '/deals',
       envelope: 'deals',
-      table: t(m.deals),
+      table: m.deals,
       total: 'number',
       unstable: true,
       filters: {
@@ -538,8 +537,8 @@ export class Api {
       filters: { perstag: { kind: 'eq', key: 'perstag' } },
       sideload: (ids, _records, _query, ctx) => ({
         before: {
-          fieldOptions: ids.flatMap((id) => m.children(t(m.fieldOptions), 'field', id)).map((id) => m.fieldOptions.record(id, ctx)),
-          fieldRels: ids.flatMap((id) => m.children(t(m.fieldRels), 'field', id)).map((id) => m.fieldRels.record(id, ctx)),
+          fieldOptions: ids.flatMap((id) => m.children(m.fieldOptions, 'field', id)).map((id) => m.fieldOptions.record(id, ctx)),
+          fieldRels: ids.flatMap((id) => m.children(m.fieldRels, 'field', id)).map((id) => m.fieldRels.record(id, ctx)),
         },
       }),
     });
@@ -576,10 +575,10 @@ export class Api {
     simple('/contactDeals', m.contactDeals);
     simple('/lists', m.lists, { filters: { name: { kind: 'contains', key: 'name' } }, orders: { name: { kind: 'text', key: 'name' } } });
     simple('/dealGroups', m.dealGroups, {
-      filters: { title: { kind: 'contains', key: 'title' }, have_stages: { kind: 'test', test: (id, value) => value !== '1' || m.children(t(m.dealStages), 'pipeline', id).length > 0 } },
+      filters: { title: { kind: 'contains', key: 'title' }, have_stages: { kind: 'test', test: (id, value) => value !== '1' || m.children(m.dealStages, 'pipeline', id).length > 0 } },
       orders: { title: { kind: 'text', key: 'title' } },
       sideload: (ids, _records, _query, ctx) => ({
-        after: { dealStages: ids.flatMap((id) => m.children(t(m.dealStages), 'pipeline', id)).map((id) => m.dealStages.record(id, ctx)) },
+        after: { dealStages: ids.flatMap((id) => m.children(m.dealStages, 'pipeline', id)).map((id) => m.dealStages.record(id, ctx)) },
       }),
     });
     simple('/dealStages', m.dealStages, {
@@ -593,8 +592,8 @@ export class Api {
     simple('/groups', m.groups);
     simple('/users', m.users);
 
-    const child = (pattern: string, table: Table<unknown> | Table<never>, parentTable: Table<unknown> | Table<never>, parentKind: ParentKind, modelName: string, unpaged = false): void => {
-      this.childRoutes.push({ pattern, envelope: table.key, table: t(table), parentTable: t(parentTable), parentKind, modelName, unpaged });
+    const child = (pattern: string, table: Table<unknown>, parentTable: Table<unknown>, parentKind: ParentKind, modelName: string, unpaged = false): void => {
+      this.childRoutes.push({ pattern, envelope: table.key, table, parentTable, parentKind, modelName, unpaged });
     };
     child('/contacts/{id}/notes', m.notes, m.contacts, 'contact', 'Subscriber');
     child('/contacts/{id}/contactTags', m.contactTags, m.contacts, 'contact', 'Subscriber', true);
@@ -612,9 +611,9 @@ export class Api {
     const roots = new Set([...paths].map((p) => p.split('.')[0]));
     const before: Rec = {};
     const perContact = (table: Table<unknown>): number[][] => ids.map((id) => m.children(table, 'contact', id));
-    const lists = roots.has('contactLists') ? perContact(m.contactLists as Table<unknown>) : undefined;
-    const tags = roots.has('contactTags') ? perContact(m.contactTags as Table<unknown>) : undefined;
-    const values = roots.has('fieldValues') ? perContact(m.fieldValues as Table<unknown>) : undefined;
+    const lists = roots.has('contactLists') ? perContact(m.contactLists) : undefined;
+    const tags = roots.has('contactTags') ? perContact(m.contactTags) : undefined;
+    const values = roots.has('fieldValues') ? perContact(m.fieldValues) : undefined;
     // Sideloaded rows come in ascending id order, as a `WHERE parent IN (…)` query returns them.
     const ascending = (lists: number[][]): number[] => lists.flat().sort((a, b) => a - b);
     if (lists) before.contactLists = ascending(lists).map((id) => m.contactLists.record(id, ctx));
@@ -648,7 +647,7 @@ export class Api {
     const all: number[] = [];
     records.forEach((record, i) => {
       if (record.isDisabled === 1) return;
-      const children = m.children(m.dealCustomFieldData as Table<unknown>, 'deal', ids[i] as number);
+      const children = m.children(m.dealCustomFieldData, 'deal', ids[i] as number);
       record.dealCustomFieldData = children.map(String);
       all.push(...children);
     });

@@ -136,7 +136,7 @@ export class Model {
   readonly tasktypeOutcomeRels: Table<null>;
 
   /** Every table by its envelope key. */
-  readonly tables = new Map<string, Table<never>>();
+  readonly tables = new Map<string, Table<unknown>>();
 
   private readonly dealSpace: SlotSpace;
   private readonly accountContactSpace: SlotSpace;
@@ -216,13 +216,13 @@ export class Model {
       this.lists, this.fields, this.fieldOptions, this.fieldRels, this.accountCustomFieldMeta, this.dealCustomFieldMeta,
       this.campaigns, this.messages, this.campaignMessages, this.scores, this.taskOutcomes, this.dealTasktypes,
       this.tasktypeOutcomeRels,
-    ] as Table<unknown>[]) {
-      this.tables.set(t.key, t as Table<never>);
+    ]) {
+      this.tables.set(t.key, t);
     }
   }
 
   table(key: string): Table<unknown> | undefined {
-    return this.tables.get(key) as Table<unknown> | undefined;
+    return this.tables.get(key);
   }
 
   // ------------------------------------------------------------------ timeline
@@ -349,7 +349,7 @@ export class Model {
           const out = new Set<number>();
           for (let off = 1; off <= 5; off++) {
             const primary = ((parentId - 1 - off + C * 6) % C) + 1;
-            for (const deal of this.contactGroupIds(this.deals as Table<unknown>, primary)) {
+            for (const deal of this.contactGroupIds(this.deals, primary)) {
               for (const id of (table.rows.base as SlotSpace).idsOfGroup(deal - 1)) {
                 if (this.contactDeals.struct(id).contact === parentId) out.add(id);
               }
@@ -468,7 +468,7 @@ export class Model {
 
   /** The first open task of a deal, for `nexttaskid`/`nextTask`/`nextdate`. */
   nextTaskOf(dealId: number): number {
-    for (const id of this.children(this.dealTasks as Table<unknown>, 'deal', dealId)) if (this.taskStatus(id) === 0) return id;
+    for (const id of this.children(this.dealTasks, 'deal', dealId)) if (this.taskStatus(id) === 0) return id;
     return 0;
   }
 
@@ -535,7 +535,7 @@ export class Model {
           email_empty: noEmail,
           mpp_tracking: rng.chance(0.2) ? '1' : '0',
           scoreValues: [],
-          accountContacts: this.children(this.accountContacts as Table<unknown>, 'contact', id).map(String),
+          accountContacts: this.children(this.accountContacts, 'contact', id).map(String),
           links: links(ctx, 'contacts', id, CONTACT_LINKS),
           id: String(id),
           organization: null,
@@ -680,8 +680,8 @@ export class Model {
           owner: String(rng.range(1, USERS.length)),
           createdTimestamp: isoTime(s.c),
           updatedTimestamp: isoTime(s.u),
-          contactCount: ctx.countDeals ? String(this.children(this.accountContacts as Table<unknown>, 'account', id).length) : '0',
-          dealCount: ctx.countDeals ? String(this.children(this.deals as Table<unknown>, 'account', id).length) : '0',
+          contactCount: ctx.countDeals ? String(this.children(this.accountContacts, 'account', id).length) : '0',
+          dealCount: ctx.countDeals ? String(this.children(this.deals, 'account', id).length) : '0',
           links: links(ctx, 'accounts', id, ['notes', 'accountCustomFieldData', 'accountContacts']),
           id: String(id),
         };
@@ -802,7 +802,7 @@ export class Model {
           winProbability,
           winProbabilityMdate: winProbability === null ? null : isoTime(s.u),
           status: String(status),
-          activitycount: String(this.children(this.dealActivities as Table<unknown>, 'deal', id).length),
+          activitycount: String(this.children(this.dealActivities, 'deal', id).length),
           nextdealid: String(id),
           edate: status === 0 ? ZERO_DATETIME : localTime(s.u),
           links: links(ctx, 'deals', id, DEAL_LINKS),

@@ -96,7 +96,7 @@ class Mutator {
 
   private insert<S>(table: Table<S>, s: S, patch?: Rec): number {
     const id = table.insert(s, patch);
-    this.count(table as Table<unknown>, 'insert');
+    this.count(table, 'insert');
     return id;
   }
 
@@ -110,17 +110,17 @@ class Mutator {
   }
 
   private bumpContact(id: number): void {
-    this.update(this.model.contacts as Table<unknown>, id, { udate: this.iso, updated_timestamp: this.local, updated_utc_timestamp: this.utc });
+    this.update(this.model.contacts, id, { udate: this.iso, updated_timestamp: this.local, updated_utc_timestamp: this.utc });
   }
 
   private bumpDeal(id: number): void {
-    this.update(this.model.deals as Table<unknown>, id, { mdate: this.iso });
+    this.update(this.model.deals, id, { mdate: this.iso });
   }
 
   // ---------------------------------------------------------------- contacts and their children
 
   updateContact(): boolean {
-    const id = this.pick(this.model.contacts as Table<unknown>);
+    const id = this.pick(this.model.contacts);
     if (!id) return false;
     const patch: Rec = {};
     switch (this.rng.int(4)) {
@@ -136,7 +136,7 @@ class Mutator {
       default:
         patch.orgname = this.rng.pick(ORG_NAMES);
     }
-    this.update(this.model.contacts as Table<unknown>, id, { ...patch, udate: this.iso, updated_timestamp: this.local, updated_utc_timestamp: this.utc });
+    this.update(this.model.contacts, id, { ...patch, udate: this.iso, updated_timestamp: this.local, updated_utc_timestamp: this.utc });
     return true;
   }
 
@@ -153,7 +153,7 @@ class Mutator {
   }
 
   deleteRandomContact(): boolean {
-    const id = this.pick(this.model.contacts as Table<unknown>);
+    const id = this.pick(this.model.contacts);
     if (!id) return false;
     this.deleteContact(id);
     return true;
@@ -162,28 +162,28 @@ class Mutator {
   /** Deleting a contact removes its field values, tags, memberships, notes, tasks, account links and deals. */
   deleteContact(id: number): void {
     const m = this.model;
-    for (const table of [m.fieldValues, m.contactTags, m.contactLists, m.accountContacts, m.notes, m.dealTasks, m.contactDeals] as Table<unknown>[]) {
+    for (const table of [m.fieldValues, m.contactTags, m.contactLists, m.accountContacts, m.notes, m.dealTasks, m.contactDeals]) {
       for (const child of m.children(table, 'contact', id)) this.remove(table, child);
     }
-    for (const deal of m.children(m.deals as Table<unknown>, 'contact', id)) this.deleteDeal(deal);
-    this.remove(m.contacts as Table<unknown>, id);
+    for (const deal of m.children(m.deals, 'contact', id)) this.deleteDeal(deal);
+    this.remove(m.contacts, id);
   }
 
   updateFieldValue(): boolean {
     const m = this.model;
-    const id = this.pick(m.fieldValues as Table<unknown>);
+    const id = this.pick(m.fieldValues);
     if (!id) return false;
     const s = m.fieldValues.struct(id);
-    this.update(m.fieldValues as Table<unknown>, id, { value: m.fieldValue(id, s.field, 1 + this.rng.int(1000)), udate: this.iso });
+    this.update(m.fieldValues, id, { value: m.fieldValue(id, s.field, 1 + this.rng.int(1000)), udate: this.iso });
     this.bumpContact(s.contact);
     return true;
   }
 
   insertFieldValue(): boolean {
     const m = this.model;
-    const contact = this.pick(m.contacts as Table<unknown>);
+    const contact = this.pick(m.contacts);
     if (!contact) return false;
-    const taken = new Set(m.children(m.fieldValues as Table<unknown>, 'contact', contact).map((id) => m.fieldValues.struct(id).field));
+    const taken = new Set(m.children(m.fieldValues, 'contact', contact).map((id) => m.fieldValues.struct(id).field));
     const free: number[] = [];
     for (let f = 1; f <= CONTACT_FIELD_COUNT; f++) if (!taken.has(f)) free.push(f);
     if (free.length === 0) return false;
@@ -194,10 +194,10 @@ class Mutator {
 
   deleteFieldValue(): boolean {
     const m = this.model;
-    const id = this.pick(m.fieldValues as Table<unknown>);
+    const id = this.pick(m.fieldValues);
     if (!id) return false;
     const contact = m.fieldValues.struct(id).contact;
-    this.remove(m.fieldValues as Table<unknown>, id);
+    this.remove(m.fieldValues, id);
     this.bumpContact(contact);
     return true;
   }
@@ -205,9 +205,9 @@ class Mutator {
   /** Tag changes do not touch the contact's `udate` (tables.md 2.33: schedule a periodic full run). */
   addTag(): boolean {
     const m = this.model;
-    const contact = this.pick(m.contacts as Table<unknown>);
+    const contact = this.pick(m.contacts);
     if (!contact) return false;
-    const taken = new Set(m.children(m.contactTags as Table<unknown>, 'contact', contact).map((id) => m.contactTags.struct(id).tag));
+    const taken = new Set(m.children(m.contactTags, 'contact', contact).map((id) => m.contactTags.struct(id).tag));
     const free: number[] = [];
     for (let t = 1; t <= TAG_COUNT - 2; t++) if (!taken.has(t)) free.push(t);
     if (free.length === 0) return false;
@@ -216,9 +216,9 @@ class Mutator {
   }
 
   removeTag(): boolean {
-    const id = this.pick(this.model.contactTags as Table<unknown>);
+    const id = this.pick(this.model.contactTags);
     if (!id) return false;
-    this.remove(this.model.contactTags as Table<unknown>, id);
+    this.remove(this.model.contactTags, id);
     return true;
   }
 
@@ -230,21 +230,21 @@ class Mutator {
 
   updateContactList(): boolean {
     const m = this.model;
-    const id = this.pick(m.contactLists as Table<unknown>);
+    const id = this.pick(m.contactLists);
     if (!id) return false;
     const current = m.contactLists.record(id, { api: '', countDeals: false });
     const patch: Rec = current.status === '2'
       ? { udate: null, status: '1', unsubreason: null, updated_timestamp: this.local }
       : { udate: this.iso, status: '2', unsubreason: this.rng.pick(['Too many emails', 'Não tenho interesse', '']), updated_timestamp: this.local };
-    this.update(m.contactLists as Table<unknown>, id, patch);
+    this.update(m.contactLists, id, patch);
     return true;
   }
 
   insertContactList(): boolean {
     const m = this.model;
-    const contact = this.pick(m.contacts as Table<unknown>);
+    const contact = this.pick(m.contacts);
     if (!contact) return false;
-    const taken = new Set(m.children(m.contactLists as Table<unknown>, 'contact', contact).map((id) => m.contactLists.struct(id).list));
+    const taken = new Set(m.children(m.contactLists, 'contact', contact).map((id) => m.contactLists.struct(id).list));
     const free: number[] = [];
     for (let l = 1; l <= LIST_COUNT; l++) if (!taken.has(l)) free.push(l);
     if (free.length === 0) return false;
@@ -256,7 +256,7 @@ class Mutator {
 
   updateDeal(): boolean {
     const m = this.model;
-    const id = this.pick(m.deals as Table<unknown>);
+    const id = this.pick(m.deals);
     if (!id) return false;
     const s = m.deals.struct(id);
     const record = m.deals.record(id, { api: '', countDeals: false });
@@ -279,16 +279,16 @@ class Mutator {
       patch.edate = this.local;
       activity = { dataType: 'status', dataAction: 'update', dataId: String(id), dataOldval: typeof record.status === 'string' ? record.status : '0' };
     }
-    this.update(m.deals as Table<unknown>, id, patch);
+    this.update(m.deals, id, patch);
     this.insert(m.dealActivities, { deal: id, k: 1, c: this.now }, { ...activity, cdate: this.iso, sortdate: this.iso, isAddtask: '0' });
     return true;
   }
 
   insertDeal(): boolean {
     const m = this.model;
-    const contact = this.pick(m.contacts as Table<unknown>);
+    const contact = this.pick(m.contacts);
     if (!contact) return false;
-    const links = m.children(m.accountContacts as Table<unknown>, 'contact', contact);
+    const links = m.children(m.accountContacts, 'contact', contact);
     const account = links.length > 0 ? m.accountContacts.struct(links[0] as number).account : 0;
     const roll = this.rng.next();
     const pipeline = roll < 0.5 ? 1 : roll < 0.85 ? 2 : PIPELINES.length;
@@ -301,7 +301,7 @@ class Mutator {
   }
 
   deleteRandomDeal(): boolean {
-    const id = this.pick(this.model.deals as Table<unknown>);
+    const id = this.pick(this.model.deals);
     if (!id) return false;
     this.deleteDeal(id);
     return true;
@@ -310,21 +310,21 @@ class Mutator {
   /** Deleting a deal removes its activities (and their notes), custom-field values, tasks, notes and contact links. */
   deleteDeal(id: number): void {
     const m = this.model;
-    for (const activity of m.children(m.dealActivities as Table<unknown>, 'deal', id)) {
-      for (const note of m.children(m.notes as Table<unknown>, 'activity', activity)) this.remove(m.notes as Table<unknown>, note);
-      this.remove(m.dealActivities as Table<unknown>, activity);
+    for (const activity of m.children(m.dealActivities, 'deal', id)) {
+      for (const note of m.children(m.notes, 'activity', activity)) this.remove(m.notes, note);
+      this.remove(m.dealActivities, activity);
     }
-    for (const table of [m.dealCustomFieldData, m.dealTasks, m.notes, m.contactDeals] as Table<unknown>[]) {
+    for (const table of [m.dealCustomFieldData, m.dealTasks, m.notes, m.contactDeals]) {
       for (const child of m.children(table, 'deal', id)) this.remove(table, child);
     }
-    this.remove(m.deals as Table<unknown>, id);
+    this.remove(m.deals, id);
   }
 
   updateDealField(): boolean {
     const m = this.model;
-    const id = this.pick(m.dealCustomFieldData as Table<unknown>);
+    const id = this.pick(m.dealCustomFieldData);
     if (!id) return false;
-    this.update(m.dealCustomFieldData as Table<unknown>, id, { variant: 1 + this.rng.int(100_000), u: this.now });
+    this.update(m.dealCustomFieldData, id, { variant: 1 + this.rng.int(100_000), u: this.now });
     this.bumpDeal(m.dealCustomFieldData.struct(id).deal);
     return true;
   }
@@ -332,10 +332,10 @@ class Mutator {
   insertDealField(): boolean {
     const m = this.model;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const deal = this.pick(m.deals as Table<unknown>);
+      const deal = this.pick(m.deals);
       if (!deal) return false;
       if (m.isRestrictedPipeline(m.deals.struct(deal).pipeline)) continue;
-      const taken = new Set(m.children(m.dealCustomFieldData as Table<unknown>, 'deal', deal).map((id) => m.dealCustomFieldData.struct(id).field));
+      const taken = new Set(m.children(m.dealCustomFieldData, 'deal', deal).map((id) => m.dealCustomFieldData.struct(id).field));
       const free: number[] = [];
       for (let f = 1; f <= DEAL_FIELDS.length; f++) if (!taken.has(f)) free.push(f);
       if (free.length === 0) continue;
@@ -349,7 +349,7 @@ class Mutator {
   insertTask(): boolean {
     const m = this.model;
     const onDeal = this.rng.chance(0.5);
-    const relid = this.pick((onDeal ? m.deals : m.contacts) as Table<unknown>);
+    const relid = this.pick((onDeal ? m.deals : m.contacts));
     if (!relid) return false;
     this.insert(m.dealTasks, { reltype: onDeal ? 'Deal' : 'Subscriber', relid, c: this.now }, { status: 0 });
     if (onDeal) this.bumpDeal(relid);
@@ -358,7 +358,7 @@ class Mutator {
 
   updateTask(): boolean {
     const m = this.model;
-    const id = this.pick(m.dealTasks as Table<unknown>);
+    const id = this.pick(m.dealTasks);
     if (!id) return false;
     const record = m.dealTasks.record(id, { api: '', countDeals: false });
     const patch: Rec = { udate: this.iso };
@@ -370,7 +370,7 @@ class Mutator {
       patch.note = noteText(this.rng);
     }
     if ('updated_utc_timestamp' in record) patch.updated_utc_timestamp = this.utc;
-    this.update(m.dealTasks as Table<unknown>, id, patch);
+    this.update(m.dealTasks, id, patch);
     const s = m.dealTasks.struct(id);
     if (s.reltype === 'Deal') this.bumpDeal(s.relid);
     return true;
@@ -380,25 +380,25 @@ class Mutator {
     const m = this.model;
     const roll = this.rng.next();
     const [reltype, table] = roll < 0.6 ? (['Subscriber', m.contacts] as const) : roll < 0.85 ? (['Deal', m.deals] as const) : (['CustomerAccount', m.accounts] as const);
-    const relid = this.pick(table as Table<unknown>);
+    const relid = this.pick(table);
     if (!relid) return false;
     this.insert(m.notes, { reltype, relid, c: this.now, u: this.now });
     return true;
   }
 
   updateNote(): boolean {
-    const id = this.pick(this.model.notes as Table<unknown>);
+    const id = this.pick(this.model.notes);
     if (!id) return false;
-    this.update(this.model.notes as Table<unknown>, id, { note: noteText(this.rng), mdate: this.iso });
+    this.update(this.model.notes, id, { note: noteText(this.rng), mdate: this.iso });
     return true;
   }
 
   updateAccount(): boolean {
     const m = this.model;
-    const id = this.pick(m.accounts as Table<unknown>);
+    const id = this.pick(m.accounts);
     if (!id) return false;
     const patch: Rec = this.rng.chance(0.5) ? { name: `${this.rng.pick(ORG_NAMES)} (${id})` } : { accountUrl: `https://acct${id}.example` };
-    this.update(m.accounts as Table<unknown>, id, { ...patch, updatedTimestamp: this.iso });
+    this.update(m.accounts, id, { ...patch, updatedTimestamp: this.iso });
     return true;
   }
 
@@ -409,17 +409,17 @@ class Mutator {
 
   insertAccountContact(): boolean {
     const m = this.model;
-    const contact = this.pick(m.contacts as Table<unknown>);
-    const account = this.pick(m.accounts as Table<unknown>);
-    if (!contact || !account || m.children(m.accountContacts as Table<unknown>, 'contact', contact).length > 0) return false;
+    const contact = this.pick(m.contacts);
+    const account = this.pick(m.accounts);
+    if (!contact || !account || m.children(m.accountContacts, 'contact', contact).length > 0) return false;
     this.insert(m.accountContacts, { contact, account, c: this.now });
     return true;
   }
 
   insertContactDeal(): boolean {
     const m = this.model;
-    const deal = this.pick(m.deals as Table<unknown>);
-    const contact = this.pick(m.contacts as Table<unknown>);
+    const deal = this.pick(m.deals);
+    const contact = this.pick(m.contacts);
     if (!deal || !contact || m.deals.struct(deal).contact === contact) return false;
     this.insert(m.contactDeals, { deal, contact, c: this.now });
     return true;
