@@ -628,7 +628,7 @@ class ParquetTableWriter implements TableWriter {
     this.chunkTypes = this.types.map((type) => CHUNK_TYPES[type]);
   }
 
-  commit(batch: Batch, state: TableState): Promise<void> {
+  async commit(batch: Batch, state: TableState): Promise<void> {
     this.checkOpen();
     // Chunks are built before queueing: the caller may reuse its row arrays as soon as this returns.
     const chunks = this.chunks(this.latestPerKey(batch.rows));
@@ -666,7 +666,7 @@ class ParquetTableWriter implements TableWriter {
     });
   }
 
-  finish(state: TableState): Promise<void> {
+  async finish(state: TableState): Promise<void> {
     this.checkOpen();
     this.closed = true;
     return this.serial(async () => {
