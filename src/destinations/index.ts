@@ -1,11 +1,14 @@
 /**
  * Destination URIs: `duckdb:<path>` (or a bare path ending in .duckdb / .db), the embedded default;
- * `parquet:<dir>[?keep=N]` and `s3://bucket/prefix[?keep=N&cache=<dir>]`, a Parquet lake.
+ * `parquet:<dir>[?keep=N]` and `s3://bucket/prefix[?keep=N&cache=<dir>]`, a Parquet lake;
+ * `postgres://…` / `postgresql://…` (libpq's URI form, plus `?schema=`), or the bare word `postgres` for the
+ * standard PG* environment variables.
  * Each destination lives in its own file and implements the contract of ./types.ts.
  */
 import { ConfigError } from '../activecampaign/errors.js';
 import { DuckDbDestination } from './duckdb.js';
 import { parquetDestinationFromUri } from './parquet.js';
+import { PostgresDestination, parsePostgresUri, postgresOptionsFromEnv, redactUri } from './postgres.js';
 import { s3DestinationFromUri } from './s3.js';
 import type { Destination } from './types.js';
 
@@ -17,8 +20,12 @@ export function openDestination(uri: string): Destination {
   if (/\.(duckdb|db)$/i.test(value) && !value.includes('://')) return duckdb(value);
   if (value.startsWith('parquet:')) return parquetDestinationFromUri(value.slice('parquet:'.length));
   if (value.startsWith('s3://')) return s3DestinationFromUri(value);
+  if (/^postgres(ql)?:\/\//i.test(value)) return new PostgresDestination(parsePostgresUri(value));
+  if (value === 'postgres' || value === 'postgresql') return new PostgresDestination(postgresOptionsFromEnv());
   throw new ConfigError(
-    `unsupported destination "${value}": use duckdb:<file>, parquet:<dir> or s3://<bucket>/<prefix>, e.g. --dest duckdb:activecampaign.duckdb`,
+    `unsupported destination "${redactUri(value)}": use duckdb:<file>, parquet:<dir>, s3://<bucket>/<prefix>, `
+    + 'postgres://user:password@host:port/database[?schema=name] or postgres (from the PG* variables), '
+    + 'e.g. --dest duckdb:activecampaign.duckdb',
   );
 }
 

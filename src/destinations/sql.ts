@@ -3,6 +3,7 @@
  * logical type (tables.md 1.2). Every identifier is double-quoted: many column names are keywords.
  */
 import type { LogicalType, TableDef } from '../catalog/index.js';
+import type { TypedRow, TypedValue } from './types.js';
 
 export type SqlDialect = 'duckdb' | 'postgres';
 
@@ -21,6 +22,11 @@ export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
+/** `name` in `schema` as a quoted, qualified identifier; just the quoted name without a schema. */
+export function qualifiedName(name: string, schema?: string): string {
+  return schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
+}
+
 /** The column type a logical type is stored as. */
 export function sqlType(type: LogicalType, dialect: SqlDialect): string {
   return PHYSICAL_TYPES[dialect][type];
@@ -36,21 +42,23 @@ export function columnList(table: TableDef): string {
  * (the live name, or a staging name). Foreign keys stay logical (tables.md 1.7): no constraint.
  */
 export function createTableSql(table: TableDef, name: string, dialect: SqlDialect,
-  options: { ifNotExists?: boolean; temporary?: boolean; primaryKey?: boolean } = {}): string {
+  options: { ifNotExists?: boolean; temporary?: boolean; primaryKey?: boolean; schema?: string } = {}): string {
   const columns = table.columns.map((c) => `${quoteIdentifier(c.name)} ${sqlType(c.type, dialect)}`);
   if (options.primaryKey ?? true) columns.push(`PRIMARY KEY (${table.primaryKey.map(quoteIdentifier).join(', ')})`);
   const create = options.temporary ? 'CREATE TEMPORARY TABLE' : 'CREATE TABLE';
-  return `${create}${options.ifNotExists ? ' IF NOT EXISTS' : ''} ${quoteIdentifier(name)} (${columns.join(', ')})`;
+  return `${create}${options.ifNotExists ? ' IF NOT EXISTS' : ''} ${qualifiedName(name, options.schema)} (${columns.join(', ')})`;
 }
 
-/** `COMMENT ON` statements for a table and its described columns (both DuckDB and PostgreSQL accept them). */
-export function commentStatements(table: TableDef, name: string): string[] {
-  const statements = [`COMMENT ON TABLE ${quoteIdentifier(name)} IS ${quoteLiteral(table.description)}`];
+/**
+ * `COMMENT ON` statements for a table and its described columns (both DuckDB and PostgreSQL accept them),
+ * the table named `name`, in `schema` if given.
+ */
+export function commentStatements(table: TableDef, name: string, schema?: string): string[] {
+  const target = qualifiedName(name, schema);
+  const statements = [`COMMENT ON TABLE ${target} IS ${quoteLiteral(table.description)}`];
   for (const column of table.columns) {
     if (column.description === undefined) continue;
-    statements.push(
-      `COMMENT ON COLUMN ${quoteIdentifier(name)}.${quoteIdentifier(column.name)} IS ${quoteLiteral(column.description)}`,
-    );
+    statements.push(`COMMENT ON COLUMN ${target}.${quoteIdentifier(column.name)} IS ${quoteLiteral(column.description)}`);
   }
   return statements;
 }
@@ -58,4 +66,50 @@ export function commentStatements(table: TableDef, name: string): string[] {
 /** Name of the staging copy a full pass fills before it replaces the live table. */
 export function stagingName(table: TableDef): string {
   return `_acsync_staging_${table.name}`;
+}
+
+/** Indexes of a table's primary-key columns in its column order. */
+export function keyIndexes(table: TableDef): number[] {
+  return table.primaryKey.map((key) => table.columns.findIndex((c) => c.name === key));
+}
+
+/**
+ * A batch's rows with one row per primary key, the last one of a repeated key (an upsert statement cannot
+ * touch a key twice); rows with a NULL key part are dropped: a key column is NOT NULL, and the typing step
+ * has already counted the unconvertible value. Throws if a row does not have one value per column.
+ */
+export function latestPerKey(table: TableDef, rows: readonly TypedRow[]): TypedRow[] {
+  const indexes = keyIndexes(table);
+  const single = indexes.length === 1 ? indexes[0]! : -1;
+  const width = table.columns.length;
+  const positions = new Map<TypedValue | string, number>();
+  const kept: TypedRow[] = [];
+  for (const row of rows) {
+    if (row.length !== width) {
+      throw new Error(`a row for table ${table.name} has ${row.length} values; the table has ${width} columns`);
+    }
+    let key: TypedValue | string;
+    if (single >= 0) {
+      key = row[single]!;
+      if (key === null) continue;
+    } else {
+      let composite = '';
+      let complete = true;
+      for (const index of indexes) {
+        const part = row[index];
+        if (part === null || part === undefined) complete = false;
+        composite += `${typeof part}:${String(part)}\u0000`;
+      }
+      if (!complete) continue;
+      key = composite;
+    }
+    const previous = positions.get(key);
+    if (previous === undefined) {
+      positions.set(key, kept.length);
+      kept.push(row);
+    } else {
+      kept[previous] = row;
+    }
+  }
+  return kept;
 }
