@@ -107,7 +107,7 @@ test('429: a Retry-After longer than maxRetryAfterMs is cut to it; without one, 
     throttles.map((e) => e.retryAfterMs),
     [60, 60], // 3600 s capped to 60 ms; then no header: backoff ceiling 40·2 = 80, capped to 60
   );
-  assert.ok(elapsed >= 120 && elapsed < 1500, `two capped waits took ${elapsed.toFixed(0)} ms`);
+  assert.ok(elapsed >= 120 && elapsed < 2000, `two capped waits took ${elapsed.toFixed(0)} ms`);
 });
 
 test('503 with an HTML page is retried with backoff, then the JSON answer is returned', async () => {
@@ -196,7 +196,7 @@ test('a response slower than timeoutMs is abandoned and retried', async () => {
   const started = performance.now();
   await client.get('/lists');
   const elapsed = performance.now() - started;
-  assert.ok(elapsed >= 200 && elapsed < 550, `two 100 ms timeouts took ${elapsed.toFixed(0)} ms`);
+  assert.ok(elapsed >= 200 && elapsed < 1500, `two 100 ms timeouts took ${elapsed.toFixed(0)} ms`);
   assert.deepEqual(
     events.filter((e) => e.type === 'retry').map((e) => (e.type === 'retry' ? e.reason : '')),
     ['no complete answer within 100 ms', 'no complete answer within 100 ms'],
