@@ -18,8 +18,9 @@ import { openDestination } from '../src/destinations/index.js';
 import { LocalLakeStore, ParquetDestination, parquetDestinationFromUri } from '../src/destinations/parquet.js';
 import type { Manifest } from '../src/destinations/parquet.js';
 import { S3LakeStore, s3DestinationFromUri } from '../src/destinations/s3.js';
-import type { TableState, TypedRow } from '../src/destinations/types.js';
+import type { RunRecord, TableState, TypedRow } from '../src/destinations/types.js';
 import { rowConverter } from '../src/engine/typing.js';
+import { destinationContract } from './destination-contract.js';
 import { currentFiles, queryParquet, readManifest, readParquetTable } from './support/read-parquet.js';
 import { startS3 } from './support/s3.js';
 import type { TestS3 } from './support/s3.js';
@@ -157,6 +158,36 @@ if (CHILD_MODE) {
     await writer.commit({ rows }, { mode: 'full' });
     await writer.finish({ mode: 'full' });
   }
+
+  destinationContract('Parquet lake (local directory)', {
+    async create() {
+      const dir = newDir();
+      return {
+        destination: () => localDestination(dir),
+        readTable: (t) => readParquetTable(dir, t),
+        // The staging of a pass is its committed batch files: counted by distinct key, as a keyed staging table.
+        async readStagingRowCount(t) {
+          if (!existsSync(join(dir, '_acsync', 'state', `${t.name}.json`))) return null;
+          const staging = storedState(dir, t.name).staging;
+          if (!staging) return null;
+          if (staging.batches === 0) return 0;
+          const files = Array.from({ length: staging.batches },
+            (_, i) => `'${join(dir, t.name, '_staging', staging.id, `batch-${String(i + 1).padStart(6, '0')}.parquet`)}'`);
+          const key = t.primaryKey.map((k) => `"${k}"`).join(', ');
+          const [count] = await queryParquet(`SELECT count(DISTINCT (${key}))::INTEGER AS n FROM read_parquet([${files.join(', ')}])`);
+          return Number(count!.n);
+        },
+        async readRuns() {
+          const runs = join(dir, '_acsync', 'runs');
+          return readdirSync(runs).sort().map((name) => JSON.parse(readFileSync(join(runs, name), 'utf8')) as RunRecord);
+        },
+        uri: `parquet:${dir}`,
+        async cleanup() {
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  });
 
   describe('files', () => {
     test('every catalog table gets an empty first version whose Parquet schema has the contract types, zstd', async () => {
