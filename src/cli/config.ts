@@ -51,6 +51,7 @@ export interface SyncFlags extends ConnectionFlags {
   timezone?: string;
   rate?: string;
   overlapHours?: string;
+  batchRows?: string;
 }
 
 export function loadConfigFile(path: string | undefined): ConfigFile {

@@ -22,9 +22,10 @@ export function registerDemo(program: Command): void {
         try {
           const dest = flags.dest ?? `duckdb:${DEMO_FILE}`;
           const code = await runSync(
-            { url: simulator.url, key: simulator.key, dest, ...(flags.unthrottled && { rate: '1000' }) },
+            { url: simulator.url, key: simulator.key, dest },
             logger,
             process.stderr.isTTY === true,
+            flags.unthrottled ? { requestsPerSecond: 1000 } : {},
           );
           if (code !== EXIT.ok) return code;
           const file = dest.startsWith('duckdb:') ? resolve(dest.slice('duckdb:'.length)) : dest;

@@ -255,8 +255,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
 
     for await (const page of pagesOf(stream, ctx, start)) {
       requests++;
-      // Keyset pages announce the rows left after `id_greater`; offset pages the whole query.
-      if (page.total !== undefined) total = stream.endpoint.paging === 'keyset' ? scanned + page.total : page.total;
+      if (page.total !== undefined) total = page.total;
       scanned += page.rows.length;
       position = page.position;
       if (parentCollector) parentRows.push(...page.rows);

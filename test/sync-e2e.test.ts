@@ -1,0 +1,168 @@
+/**
+ * End to end, as a user runs it: the CLI syncs the simulator over HTTP into a real DuckDB file, and every one of
+ * the 33 tables must equal the simulator's data row for row and value for value.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { TABLES, getTable } from '../src/catalog/index.js';
+import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { runCli } from './support/cli.js';
+import { SIM_OFFSET_MINUTES, expectedRows, readDuckDbTable } from './support/oracle.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'acsync-e2e-'));
+let sim: Simulator;
+
+before(async () => {
+  sim = await startSimulator({ seed: 7, contacts: 600, rateLimit: 0 });
+});
+after(async () => {
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const table = (name: string) => {
+  const t = getTable(name);
+  assert.ok(t);
+  return t;
+};
+
+describe('a first sync of every table', () => {
+  const file = join(dir, 'all.duckdb');
+  let stdout = '';
+
+  before(async () => {
+    const result = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${file}`]);
+    assert.equal(result.code, 0, result.stderr);
+    stdout = result.stdout;
+  });
+
+  for (const t of TABLES) {
+    test(`${t.name} equals the simulator's data, typed`, async () => {
+      const actual = await readDuckDbTable(file, t);
+      const expected = expectedRows(t, sim.account);
+      assert.ok(expected.length > 0, `the simulated account has rows for ${t.name}`);
+      assert.equal(actual.length, expected.length, `${t.name}: row count`);
+      assert.deepEqual(actual, expected);
+    });
+  }
+
+  test('the summary lists every table and the key appears nowhere', () => {
+    for (const t of TABLES) assert.match(stdout, new RegExp(`^${t.name}\\s`, 'm'));
+    assert.ok(!stdout.includes(sim.key));
+  });
+
+  test('hard values arrive as the contract says', async () => {
+    const contacts = [...sim.account.records('contacts')];
+    const rows = await readDuckDbTable(file, table('contacts'));
+    const byId = new Map(rows.map((r) => [r[0], r]));
+    const col = (name: string) => table('contacts').columns.findIndex((c) => c.name === name);
+    const zeroDate = contacts.find((c) => c.bounced_date === '0000-00-00');
+    assert.ok(zeroDate, 'the account has a zero date');
+    assert.equal(byId.get(Number(zeroDate.id))?.[col('bounced_date')], null);
+    const emoji = contacts.find((c) => /\p{Extended_Pictographic}/u.test(String(c.firstName) + String(c.lastName) + String(c.orgname)));
+    assert.ok(emoji, 'the account has emoji text');
+    assert.equal(byId.get(Number(emoji.id))?.[col('orgname')], emoji.orgname);
+    // An ISO timestamp with an offset is stored as the UTC instant.
+    const first = contacts[0];
+    assert.ok(first && typeof first.cdate === 'string');
+    assert.equal(byId.get(Number(first.id))?.[col('cdate')], BigInt(Date.parse(first.cdate)) * 1000n);
+    // A naive account-local timestamp is shifted by the account's offset.
+    const local = String(first.created_timestamp);
+    const asUtc = Date.parse(`${local.replace(' ', 'T')}Z`) - SIM_OFFSET_MINUTES * 60_000;
+    assert.equal(byId.get(Number(first.id))?.[col('created_timestamp')], BigInt(asUtc) * 1000n);
+
+    const notes = await readDuckDbTable(file, table('contacts_notes'));
+    const noteCol = table('contacts_notes').columns.findIndex((c) => c.name === 'note');
+    assert.ok(notes.some((r) => typeof r[noteCol] === 'string' && /\t|\n/.test(r[noteCol] as string)), 'tabs and newlines survive');
+    assert.ok(notes.some((r) => typeof r[noteCol] === 'string' && (r[noteCol] as string).length > 10_000), 'long notes survive');
+
+    const messages = await readDuckDbTable(file, table('campaigns_messages_content'));
+    const textCol = table('campaigns_messages_content').columns.findIndex((c) => c.name === 'text');
+    assert.ok(messages.every((r) => r[textCol] === null || [...(r[textCol] as string)].length <= 1000));
+  });
+});
+
+describe('permissions', () => {
+  test('check names a denied table and the permission to grant, exit 3', async () => {
+    // A user without the Deals permission can read neither deals nor their custom field values.
+    const denied = await startSimulator({ seed: 7, contacts: 50, rateLimit: 0, deny: ['deals', 'deals_custom_fields_data'] });
+    try {
+      const result = await runCli(['check', '--url', denied.url, '--key', denied.key]);
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(result.stdout, /^denied\s+deals\s+grant: Deals$/m);
+      assert.match(result.stdout, /^ok\s+contacts$/m);
+      assert.match(result.stderr, /Settings → Users → Groups/);
+    } finally {
+      await denied.close();
+    }
+  });
+
+  test('a sync skips a denied table with a warning, copies the others, and exits 3', async () => {
+    const denied = await startSimulator({ seed: 7, contacts: 50, rateLimit: 0, deny: ['accounts'] });
+    const file = join(dir, 'partial.duckdb');
+    try {
+      const result = await runCli(['sync', '--url', denied.url, '--key', denied.key, '--dest', `duckdb:${file}`, '--tables', 'accounts,users']);
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(result.stdout, /^accounts\s+full\s+skipped/m);
+      assert.match(result.stderr, /"Accounts" permission/);
+      assert.equal((await readDuckDbTable(file, table('users'))).length, denied.account.count('users'));
+    } finally {
+      await denied.close();
+    }
+  });
+
+  test('check passes with exit 0 when every table is readable', async () => {
+    const result = await runCli(['check', '--url', sim.url, '--key', sim.key]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /denied/);
+  });
+});
+
+describe('bad input: one line, exit 2, destination untouched', () => {
+  const existing = join(dir, 'existing.duckdb');
+  let digest = '';
+  before(async () => {
+    const result = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${existing}`, '--tables', 'users']);
+    assert.equal(result.code, 0, result.stderr);
+    digest = createHash('sha256').update(readFileSync(existing)).digest('hex');
+  });
+
+  const cases: [string, () => string[], number, RegExp][] = [
+    ['missing key', () => ['--url', sim.url], 2, /no ActiveCampaign key/],
+    ['malformed URL', () => ['--url', 'acme api-us1 com', '--key', sim.key], 2, /URL/],
+    ['http:// to a non-loopback host', () => ['--url', 'http://acme.api-us1.com', '--key', sim.key], 2, /https:\/\//],
+    ['unknown table', () => ['--url', sim.url, '--key', sim.key, '--tables', 'contacts,nope'], 2, /unknown table "nope"/],
+    ['bad mode', () => ['--url', sim.url, '--key', sim.key, '--mode', 'lists=incremental'], 2, /lists cannot be synced incrementally/],
+    ['wrong key', () => ['--url', sim.url, '--key', 'wrong-key-1234'], 1, /key|Forbidden/i],
+  ];
+  for (const [name, args, code, message] of cases) {
+    test(name, async () => {
+      const result = await runCli(['sync', ...args(), '--dest', `duckdb:${existing}`]);
+      assert.equal(result.code, code, result.stderr);
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0] ?? '', message);
+      assert.ok(!result.stderr.includes(sim.key) && !result.stderr.includes('wrong-key-1234'), 'no key in the output');
+      assert.equal(createHash('sha256').update(readFileSync(existing)).digest('hex'), digest, 'the destination is unchanged');
+    });
+  }
+
+  test('unwritable destination', async () => {
+    const result = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', 'duckdb:/nonexistent-dir/x.duckdb']);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /nonexistent-dir/);
+  });
+
+  test('a file that is not a DuckDB database is left as it was', async () => {
+    const notDb = join(dir, 'notes.duckdb');
+    writeFileSync(notDb, 'my notes, not a database\n');
+    const result = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${notDb}`]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(readFileSync(notDb, 'utf8'), 'my notes, not a database\n');
+  });
+});
