@@ -3,7 +3,7 @@
  * databases), each call creates a fresh database there and `stop()` drops it. Otherwise each call starts a
  * throwaway cluster from the Debian `postgresql` package's binaries (/usr/lib/postgresql/<version>/bin):
  * initdb into a temporary directory, then pg_ctl start on a free 127.0.0.1 port with the socket in that
- * directory, fsync off, password (SCRAM) authentication over TCP so that wrong passwords can be tested.
+ * directory, fsync off unless asked, password (SCRAM) authentication over TCP so that wrong passwords can be tested.
  * As root the server runs as user `postgres` (PostgreSQL refuses to run as root).
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -25,9 +25,13 @@ export interface TestPostgres {
 
 const POSTGRES_ROOT = '/usr/lib/postgresql';
 
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * `durable`: keep fsync and synchronous commit on in a throwaway cluster (benchmarks); tests leave them
+ * off for speed, which changes nothing they check since the server itself is never killed.
+ */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<TestPostgres> {
   const external = process.env.ACSYNC_TEST_PG_URL;
-  return external ? freshDatabase(external) : throwawayCluster();
+  return external ? freshDatabase(external) : throwawayCluster(options.durable ?? false);
 }
 
 /** A database of its own on the server of `serverUrl`, dropped by `stop()`. */
@@ -74,7 +78,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function throwawayCluster(): Promise<TestPostgres> {
+async function throwawayCluster(durable: boolean): Promise<TestPostgres> {
   const bin = serverBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'acsync-pg-'));
   const data = join(dir, 'data');
@@ -118,8 +122,9 @@ async function throwawayCluster(): Promise<TestPostgres> {
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       const settings = [`-c listen_addresses=127.0.0.1`, `-c port=${port}`, `-c unix_socket_directories=${dir}`,
-        '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=40',
-        '-c shared_buffers=32MB'].join(' ');
+        '-c max_connections=40',
+        ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c shared_buffers=32MB']),
+      ].join(' ');
       try {
         await server('pg_ctl', ['-D', data, '-l', log, '-o', settings, '-w', '-t', '60', 'start']);
         started = true;
