@@ -34,7 +34,7 @@ import {
   closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync,
   statSync, writeFileSync, accessSync,
 } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import {
   BOOLEAN, DATE, DOUBLE, DuckDBDataChunk, DuckDBDateValue, DuckDBInstance, DuckDBTimestampTZValue, TIMESTAMPTZ, VARCHAR,
@@ -279,6 +279,7 @@ const ACSYNC_FOLDER = '_acsync';
 const VIEWS_FILE = `${ACSYNC_FOLDER}/views.sql`;
 const STATE_FOLDER = `${ACSYNC_FOLDER}/state`;
 const RUNS_FOLDER = `${ACSYNC_FOLDER}/runs`;
+const SPILL_FOLDER = `${ACSYNC_FOLDER}/spill`;
 const VERSION_FOLDER = /^v(\d{6,})$/;
 const STAGED_FILE = /^(batch|parents)-(\d{6,})\.parquet$/;
 
@@ -361,7 +362,10 @@ export class ParquetDestination implements Destination {
   readonly store: LakeStore;
   readonly keep: number;
   private instance: DuckDBInstance | null = null;
-  /** DuckDB spills here when a merge outgrows memory; removed on close. */
+  /**
+   * DuckDB spills here when a merge outgrows its memory: inside the lake's (or cache's) `_acsync`, on the
+   * same disk as the data rather than a temp directory that may live in RAM. Emptied on open and close.
+   */
   private spillDirectory: string | null = null;
   /** The published manifest of every table, loaded on open and kept current by this (the only) writer. */
   private manifests = new Map<string, Manifest>();
@@ -382,7 +386,9 @@ export class ParquetDestination implements Destination {
       this.manifests = new Map();
       const manifests = await Promise.all(TABLES.map((table) => this.readJson<Manifest>(manifestPath(table.name))));
       for (const manifest of manifests) if (manifest) this.manifests.set(manifest.table, manifest);
-      this.spillDirectory = mkdtempSafe();
+      this.spillDirectory = localPath(this.store.root, SPILL_FOLDER);
+      rmSync(this.spillDirectory, { recursive: true, force: true });
+      mkdirSync(this.spillDirectory, { recursive: true });
       this.instance = await DuckDBInstance.create(':memory:', { temp_directory: this.spillDirectory });
     } catch (error) {
       await this.close();
@@ -846,12 +852,6 @@ async function appendChunks(connection: DuckDBConnection, chunks: readonly DuckD
   } finally {
     appender.closeSync();
   }
-}
-
-function mkdtempSafe(): string {
-  const base = join(tmpdir(), `acsync-parquet-${process.pid}-${randomUUID().slice(0, 8)}`);
-  mkdirSync(base, { recursive: true });
-  return base;
 }
 
 function errorText(error: unknown): string {
