@@ -719,7 +719,8 @@ class ParquetTableWriter implements TableWriter {
     const columns = table.columns.map((c) => quoteIdentifier(c.name)).join(', ');
     const key = table.primaryKey.map(quoteIdentifier).join(', ');
     const list = (paths: readonly string[]) => `[${paths.map((p) => quoteLiteral(destination.local(p))).join(', ')}]`;
-    const numberOf = (prefix: string) => `CAST(regexp_extract(filename, '${prefix}-(\\d+)\\.parquet$', 1) AS INTEGER)`;
+    // The file name column gets a name no catalog column (an API key) can have.
+    const numberOf = (prefix: string) => `CAST(regexp_extract(_acsync_file, '${prefix}-(\\d+)\\.parquet$', 1) AS INTEGER)`;
 
     const sources = [`SELECT ${columns}, 0 AS _acsync_batch FROM ${LOAD_TABLE} WHERE false`];
     if (this.mode === 'incremental') {
@@ -729,7 +730,7 @@ class ParquetTableWriter implements TableWriter {
     }
     const batches = Array.from({ length: staging.batches }, (_, i) => batchFile(table.name, staging.id, i + 1));
     if (batches.length > 0) {
-      sources.push(`SELECT ${columns}, ${numberOf('batch')} AS _acsync_batch FROM read_parquet(${list(batches)}, filename = true)`);
+      sources.push(`SELECT ${columns}, ${numberOf('batch')} AS _acsync_batch FROM read_parquet(${list(batches)}, filename = '_acsync_file')`);
     }
     const latest = `SELECT * FROM (${sources.join(' UNION ALL ')}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY _acsync_batch DESC) = 1`;
 
@@ -740,7 +741,7 @@ class ParquetTableWriter implements TableWriter {
       if (stagedNames.has(file.slice(file.lastIndexOf('/') + 1))) parents.push(file);
     }
     if (parents.length === 0 || !staging.replaceColumn) return `SELECT ${columns} FROM (${latest}) ORDER BY ${key}`;
-    const replaced = `SELECT parent, max(${numberOf('parents')}) AS replaced_in FROM read_parquet(${list(parents)}, filename = true) GROUP BY parent`;
+    const replaced = `SELECT parent, max(${numberOf('parents')}) AS replaced_in FROM read_parquet(${list(parents)}, filename = '_acsync_file') GROUP BY parent`;
     const qualified = table.columns.map((c) => `latest.${quoteIdentifier(c.name)}`).join(', ');
     return `SELECT ${qualified} FROM (${latest}) AS latest LEFT JOIN (${replaced}) AS replaced
       ON latest.${quoteIdentifier(staging.replaceColumn)} = replaced.parent
