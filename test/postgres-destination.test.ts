@@ -295,6 +295,7 @@ describe('PostgreSQL URIs', () => {
     });
     const defaults = parsePostgresUri('postgres://[::1]/', { PGUSER: 'me' });
     assert.deepEqual([defaults.host, defaults.port, defaults.user, defaults.database, defaults.password], ['::1', 5432, 'me', 'me', undefined]);
+    assert.equal(new PostgresDestination(defaults).description, 'PostgreSQL me@[::1]:5432/me, schema public');
     assert.equal(new PostgresDestination(postgresOptionsFromEnv(env)).description,
       'PostgreSQL etl@/run/postgresql/.s.PGSQL.5433/warehouse, schema public');
   });
@@ -353,6 +354,15 @@ describe('PostgreSQL connection problems', () => {
     const options = { ...base(), database: 'no_such_db' };
     assert.equal(await openError(options),
       `database "no_such_db" does not exist on PostgreSQL at 127.0.0.1:${options.port}; create it (createdb -h 127.0.0.1 -p ${options.port} -U ${options.user} no_such_db) or name another in --dest`);
+  });
+
+  test('sslmode=require against a server without SSL says so; the default (prefer) falls back to a plain connection', async () => {
+    const options = { ...base(), sslMode: 'require' as const };
+    assert.equal(await openError(options),
+      `PostgreSQL at 127.0.0.1:${options.port} does not accept SSL connections; remove sslmode=require from --dest`);
+    const preferred = new PostgresDestination({ ...base(), sslMode: 'prefer', schema: newSchema() });
+    await preferred.open();
+    await preferred.close();
   });
 
   test('a wrong or missing password is an authentication error that does not print it', async (t) => {

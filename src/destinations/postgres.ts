@@ -57,7 +57,11 @@ export interface PostgresOptions {
   readonly password?: string;
   readonly database: string;
   readonly schema: string;
-  /** As libpq's sslmode; `allow` and `prefer` connect without TLS (the driver cannot fall back). */
+  /**
+   * As libpq's sslmode: `prefer` (the default) and `allow` try TLS without verifying the certificate and
+   * fall back to a plain connection when the server has no TLS; `require` insists on TLS; `verify-ca` and
+   * `verify-full` also verify the server's certificate against the system's CAs.
+   */
   readonly sslMode: SslMode;
   readonly connectTimeoutSeconds: number;
   /** How long `open` waits for another process's writer lock on the schema; default LOCK_WAIT_MS. */
@@ -153,7 +157,8 @@ export function redactUri(uri: string): string {
 
 /** Where the server is, for messages: `host:port`, or the socket file for a socket directory. */
 function serverAddress(options: PostgresOptions): string {
-  return options.host.startsWith('/') ? `${options.host}/.s.PGSQL.${options.port}` : `${options.host}:${options.port}`;
+  if (options.host.startsWith('/')) return `${options.host}/.s.PGSQL.${options.port}`;
+  return options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
 }
 
 export class PostgresDestination implements Destination {
@@ -178,13 +183,33 @@ export class PostgresDestination implements Destination {
   async open(): Promise<void> {
     if (this.client) return;
     const options = this.options;
+    const tryTls = options.sslMode !== 'disable';
+    let client = await this.connect(tryTls);
+    if (client instanceof Error && tryTls && (options.sslMode === 'prefer' || options.sslMode === 'allow')
+      && /does not support SSL/i.test(client.message)) {
+      client = await this.connect(false);
+    }
+    if (client instanceof Error) throw connectionError(options, client);
+    try {
+      await this.prepareSchema(client);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.lost = null;
+    this.client = client;
+  }
+
+  /** A connected client, with or without TLS, or the error connecting failed with. */
+  private async connect(tls: boolean): Promise<pg.Client | Error> {
+    const options = this.options;
     const client = new pg.Client({
       host: options.host,
       port: options.port,
       user: options.user,
       database: options.database,
       ...(options.password !== undefined && { password: options.password }),
-      ssl: sslConfig(options.sslMode),
+      ssl: tls ? { rejectUnauthorized: options.sslMode === 'verify-ca' || options.sslMode === 'verify-full' } : false,
       connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
       application_name: 'acsync',
       keepAlive: true,
@@ -195,18 +220,11 @@ export class PostgresDestination implements Destination {
     });
     try {
       await client.connect();
+      return client;
     } catch (error) {
       await client.end().catch(() => undefined);
-      throw connectionError(options, error);
+      return error instanceof Error ? error : new Error(String(error));
     }
-    try {
-      await this.prepareSchema(client);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    this.lost = null;
-    this.client = client;
   }
 
   /** Creates the schema if missing, takes its writer lock and creates the bookkeeping tables if missing. */
@@ -461,6 +479,9 @@ class PostgresTableWriter implements TableWriter {
     } catch (error) {
       if (sqlState(error) !== DEPENDENT_OBJECTS_STILL_EXIST) throw error;
       await client.query('ROLLBACK TO SAVEPOINT acsync_swap');
+      if (await this.destination.tableShape(client, this.table.name) !== expectedShape(this.table)) {
+        throw new Error(`table ${this.table.name} in ${this.destination.description} does not have the columns and key acsync writes, and views or other objects depend on it so it cannot be replaced; drop them, then rerun`);
+      }
       await client.query(`TRUNCATE ${live}`);
       await client.query(`INSERT INTO ${live} (${this.columns}) SELECT ${this.columns} FROM ${staging}`);
       await client.query(`DROP TABLE ${staging}`);
@@ -660,14 +681,6 @@ function checkIso(iso: string): void {
   if (Number.isNaN(Date.parse(iso))) throw new Error(`not an ISO-8601 timestamp: ${iso}`);
 }
 
-function sslConfig(mode: SslMode): pg.ClientConfig['ssl'] {
-  switch (mode) {
-    case 'disable': case 'allow': case 'prefer': return false;
-    case 'require': return { rejectUnauthorized: false };
-    case 'verify-ca': case 'verify-full': return { rejectUnauthorized: true };
-  }
-}
-
 /** A failed connection attempt as a one-line ConfigError naming the server and the fix; never the password. */
 function connectionError(options: PostgresOptions, error: unknown): ConfigError {
   const address = serverAddress(options);
@@ -689,6 +702,9 @@ function connectionError(options: PostgresOptions, error: unknown): ConfigError 
     case '28P01':
       return new ConfigError(`PostgreSQL at ${address} rejected the password of user "${user}" (database "${database}"); check the user and password in --dest or PGPASSWORD`);
     case '28000':
+      if (/no encryption/i.test(message)) {
+        return new ConfigError(`PostgreSQL at ${address} accepts user "${user}" only over SSL: add ?sslmode=require to --dest`);
+      }
       return new ConfigError(`PostgreSQL at ${address} refused user "${user}" for database "${database}": ${message}; check the user in --dest and the server's pg_hba.conf`);
     case '3D000':
       return new ConfigError(`database "${database}" does not exist on PostgreSQL at ${address}; create it (createdb -h ${options.host} -p ${options.port} -U ${user} ${database}) or name another in --dest`);
