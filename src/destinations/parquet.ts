@@ -9,9 +9,12 @@
  *   <lake>/_acsync/state/<table>.json                    the table's state and how many staged batches count
  *   <lake>/_acsync/runs/<runId>.json                     run history
  *   <lake>/_acsync/views.sql                             CREATE VIEW per table over its current files
+ *   <lake>/_acsync/lock, <lake>/_acsync/spill/           the writer's lock and DuckDB's spill space (local only)
  *
  * Both modes stage their batches and build a new version in `finish` (full: the batches alone; incremental:
- * the previous version with the batches applied), so readers only ever see whole versions. DuckDB merges
+ * the previous version with the batches applied), so readers only ever see whole versions. Unlike the SQL
+ * destinations, an incremental pass's rows thus appear at `finish`, not per commit (Parquet files cannot be
+ * upserted in place); an interrupted incremental pass resumes from its staged batches. DuckDB merges
  * the files itself (read_parquet … COPY TO), so memory does not grow with the table. A batch counts once the
  * state file naming it has been renamed into place; batch files beyond that number are leftovers of a crash,
  * ignored and removed when the pass resumes.
@@ -410,12 +413,14 @@ export class ParquetDestination implements Destination {
     const names = new Set<string>();
     for (const name of await this.store.list(STATE_FOLDER)) if (name.endsWith('.json')) names.add(name.slice(0, -'.json'.length));
     for (const manifest of this.manifests.values()) if (manifest.state) names.add(manifest.table);
+    const tables = TABLES.filter((table) => names.has(table.name));
+    // In parallel: on S3 each is a request.
+    const stored = await Promise.all(tables.map((table) => this.readStoredState(table.name)));
     const states = new Map<string, TableState>();
-    for (const table of TABLES) {
-      if (!names.has(table.name)) continue;
-      const state = this.currentState(table.name, await this.readStoredState(table.name));
+    tables.forEach((table, index) => {
+      const state = this.currentState(table.name, stored[index] ?? null);
       if (state) states.set(table.name, state);
-    }
+    });
     return states;
   }
 
