@@ -89,8 +89,14 @@ async function throwawayCluster(durable: boolean): Promise<TestPostgres> {
 
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    let ids: number[];
+    try {
+      ids = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, 'postgres'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()));
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error('PostgreSQL refuses to run as root and there is no user postgres to run it as: install the Debian package postgresql (it creates the user), or set ACSYNC_TEST_PG_URL');
+    }
+    const [uid, gid] = ids as [number, number];
     chownSync(dir, uid, gid);
     chownSync(passwordFile, uid, gid);
   }
