@@ -347,7 +347,7 @@ describe('PostgreSQL connection problems', () => {
   test('no server listening: connection refused, naming host and port', async () => {
     const options = { ...base(), port: 1 };
     assert.equal(await openError(options),
-      `cannot connect to PostgreSQL at 127.0.0.1:1: connection refused; is the server running and listening there? check --dest (postgres://user[:password]@host[:port]/database[?schema=name])`);
+      `cannot connect to PostgreSQL at 127.0.0.1:1 (database "${options.database}"): connection refused; is the server running and listening there? check --dest (postgres://user[:password]@host[:port]/database[?schema=name])`);
   });
 
   test('a missing database says how to create it', async () => {

@@ -692,13 +692,13 @@ function connectionError(options: PostgresOptions, error: unknown): ConfigError 
   const check = `check --dest (${URI_FORM})`;
   switch (code) {
     case 'ECONNREFUSED':
-      return new ConfigError(`cannot connect to PostgreSQL at ${address}: connection refused; is the server running and listening there? ${check}`);
+      return new ConfigError(`cannot connect to PostgreSQL at ${address} (database "${database}"): connection refused; is the server running and listening there? ${check}`);
     case 'ENOENT':
-      return new ConfigError(`cannot connect to PostgreSQL: no server socket ${address}; is the server running? ${check}`);
+      return new ConfigError(`cannot connect to PostgreSQL (database "${database}"): no server socket ${address}; is the server running? ${check}`);
     case 'ENOTFOUND': case 'EAI_AGAIN':
-      return new ConfigError(`cannot connect to PostgreSQL: host ${options.host} not found; ${check}`);
+      return new ConfigError(`cannot connect to PostgreSQL (database "${database}"): host ${options.host} not found; ${check}`);
     case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH':
-      return new ConfigError(`cannot connect to PostgreSQL at ${address}: ${code === 'ETIMEDOUT' ? 'no answer' : 'unreachable'}; check the host, the port and the firewall`);
+      return new ConfigError(`cannot connect to PostgreSQL at ${address} (database "${database}"): ${code === 'ETIMEDOUT' ? 'no answer' : 'unreachable'}; check the host, the port and the firewall`);
     case '28P01':
       return new ConfigError(`PostgreSQL at ${address} rejected the password of user "${user}" (database "${database}"); check the user and password in --dest or PGPASSWORD`);
     case '28000':
@@ -722,7 +722,7 @@ function connectionError(options: PostgresOptions, error: unknown): ConfigError 
     return new ConfigError(`PostgreSQL at ${address} does not accept SSL connections; remove sslmode=${options.sslMode} from --dest`);
   }
   if (/timeout/i.test(message)) {
-    return new ConfigError(`cannot connect to PostgreSQL at ${address}: no answer within ${options.connectTimeoutSeconds} s; check the host, the port and the firewall`);
+    return new ConfigError(`cannot connect to PostgreSQL at ${address} (database "${database}"): no answer within ${options.connectTimeoutSeconds} s; check the host, the port and the firewall`);
   }
   return new ConfigError(`cannot connect to PostgreSQL at ${address} (database "${database}", user "${user}"): ${message}`);
 }
