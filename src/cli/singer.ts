@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../activecampaign/errors.js';
+import { JsonLineWriter } from '../protocols/message-sink.js';
+import { SingerSink, defaultStreams, parseSingerCatalog, parseSingerState, singerCatalog, type SingerState } from '../protocols/singer.js';
+import {
+  eventLogLine,
+  parseSourceConfig,
+  readJsonFile,
+  runEngine,
+  startingStates,
+  type ProtocolEnvironment,
+} from '../protocols/source.js';
+import { createLogger, registerSecret } from './log.js';
+import { EXIT, reportError } from './sync.js';
+
+export interface SingerFlags {
+  config?: string;
+  discover?: boolean;
+  catalog?: string;
+  properties?: string;
+  state?: string;
+}
+
+export function registerSinger(program: Command): void {
+  program
+    .command('singer')
+    .description('run as a Singer tap (Meltano): SCHEMA, RECORD, STATE and ACTIVATE_VERSION messages on stdout, logs on stderr')
+    .option('--config <file>', 'JSON config: url and key (or api_url and api_key); optional timezone, start_date, requests_per_second')
+    .option('--discover', 'print the catalog of the 33 streams')
+    .option('--catalog <file>', 'catalog selecting streams, replication methods and columns (default: every stream in its default method)')
+    .option('--properties <file>', 'the same as --catalog, for runners that pass it under this name')
+    .option('--state <file>', 'state to resume from: the value of the last STATE message of a previous run')
+    .action(async (flags: SingerFlags) => {
+      process.exitCode = await withInterruption((signal) =>
+        runSinger(flags, { stdout: process.stdout, stderr: process.stderr, signal }),
+      );
+    });
+}
+
+/** The `singer` command: resolves to the exit code (0 every stream synced; 1 failed; 2 bad input; 3 some streams failed). */
+export async function runSinger(flags: SingerFlags, environment: ProtocolEnvironment): Promise<number> {
+  const logger = createLogger('text', (line) => environment.stderr.write(line));
+  const out = new JsonLineWriter(environment.stdout);
+  try {
+    if (flags.discover) {
+      // The catalog needs no request: a config is read if given (runners pass one) but not required to be complete.
+      if (flags.config) readJsonFile(flags.config, 'config');
+      await out.document(singerCatalog());
+      return EXIT.ok;
+    }
+    if (!flags.config) throw new ConfigError('--config is required: a JSON file with the url and key of the account');
+    const config = parseSourceConfig(readJsonFile(flags.config, 'config'));
+    registerSecret(config.key);
+    const warn = (message: string) => logger.warn(message);
+    const catalogFile = flags.catalog ?? flags.properties;
+    const streams = catalogFile ? parseSingerCatalog(readJsonFile(catalogFile, 'catalog'), warn) : defaultStreams();
+    const stored: SingerState = flags.state
+      ? parseSingerState(readJsonFile(flags.state, 'state'), warn)
+      : { states: new Map(), bookmarks: new Map(), versions: new Map() };
+    if (streams.length === 0) {
+      logger.warn('the catalog selects no stream; nothing to sync');
+      return EXIT.ok;
+    }
+
+    const selection = streams.map(({ table, mode }) => ({ table, mode }));
+    const sink = new SingerSink(out, streams, startingStates(stored.states, selection, config.startDate), stored);
+    logger.info(`syncing ${streams.length} streams from ${config.baseUrl}`);
+    const started = Date.now();
+    const result = await runEngine({
+      config,
+      destination: sink,
+      selection,
+      environment,
+      onEvent: (event) => {
+        const line = eventLogLine(event);
+        if (line) logger.log(line.level, line.message);
+      },
+    });
+    const { run } = result;
+    const records = run.tables.reduce((sum, t) => sum + t.rows, 0);
+    const seconds = (Date.now() - started) / 1000;
+    logger.info(`${run.status}: ${records} records in ${seconds.toFixed(1)} s, ${result.requests} requests`);
+    if (run.status === 'success') return EXIT.ok;
+    return run.status === 'partial' ? EXIT.partial : EXIT.failed;
+  } catch (error) {
+    return reportError(error, logger);
+  }
+}
+
+/** Runs `body` with a signal that SIGINT and SIGTERM abort: the run stops, its last STATE stands. */
+export async function withInterruption<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await body(abort.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
