@@ -1,11 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAirbyte } from './airbyte.js';
 import { registerCheck } from './check.js';
 import { registerDemo } from './demo.js';
 import { registerDiscover } from './discover.js';
 import { registerErd } from './erd.js';
 import { registerQuery } from './query.js';
 import { registerSimulate } from './simulate.js';
+import { registerSinger } from './singer.js';
 import { registerSync } from './sync.js';
 
 /** Builds the `acsync` program; each command lives in its own module and registers itself here. */
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerQuery(program);
   registerErd(program);
   registerSimulate(program);
+  registerSinger(program);
+  registerAirbyte(program);
   return program;
 }
 
