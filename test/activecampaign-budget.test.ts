@@ -105,3 +105,18 @@ test('bad settings are refused with a ConfigError', () => {
   assert.throws(() => new RequestBudget({ requestsPerSecond: 4, maxInFlight: 0 }), ConfigError);
   assert.equal(new RequestBudget({ requestsPerSecond: 4 }).maxInFlight, 8);
 });
+
+test('a higher-priority waiter takes the next slot before earlier ones of lower priority', async () => {
+  const budget = new RequestBudget({ requestsPerSecond: 100, maxInFlight: 1 });
+  const holder = await budget.acquire();
+  const order: string[] = [];
+  const take = async (name: string, priority: number) => {
+    const release = await budget.acquire(undefined, priority);
+    order.push(name);
+    release();
+  };
+  const all = [take('low-1', 0), take('low-2', 0), take('high', 1), take('low-3', 0), take('high-2', 1)];
+  holder();
+  await Promise.all(all);
+  assert.deepEqual(order, ['high', 'high-2', 'low-1', 'low-2', 'low-3']);
+});

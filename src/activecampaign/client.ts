@@ -108,9 +108,12 @@ export class ActiveCampaignClient {
     this.onEvent = options.onEvent;
   }
 
-  /** GET `<base>/api/3<path>?<params>` and its JSON object. Rejects with ApiError, or the signal's reason. */
-  get(path: string, params?: Record<string, string>, signal?: AbortSignal): Promise<Record<string, unknown>> {
-    return this.request(path, params, signal, 'permission');
+  /**
+   * GET `<base>/api/3<path>?<params>` and its JSON object. Rejects with ApiError, or the signal's reason.
+   * `priority`: requests of a higher priority take the budget's next free slot first.
+   */
+  get(path: string, params?: Record<string, string>, signal?: AbortSignal, priority = 0): Promise<Record<string, unknown>> {
+    return this.request(path, params, signal, 'permission', priority);
   }
 
   /** The key's user (`GET /users/me` → `user`): the credential check. A 401 or 403 here means a bad key or URL. */
@@ -129,6 +132,7 @@ export class ActiveCampaignClient {
     params: Record<string, string> | undefined,
     signal: AbortSignal | undefined,
     forbiddenKind: 'permission' | 'auth',
+    priority = 0,
   ): Promise<Record<string, unknown>> {
     if (!path.startsWith('/') || path.includes('?') || path.includes('#')) {
       throw new Error(`client paths start with '/' and carry no query (got ${JSON.stringify(path)})`);
@@ -139,7 +143,7 @@ export class ActiveCampaignClient {
     let forbidden = 0;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
-      const outcome = await this.attempt(url, path, signal, forbiddenKind);
+      const outcome = await this.attempt(url, path, signal, forbiddenKind, priority);
       if (outcome instanceof Fatal) throw outcome.error;
       if (!(outcome instanceof Failure)) return outcome;
 
@@ -166,8 +170,9 @@ export class ActiveCampaignClient {
     path: string,
     signal: AbortSignal | undefined,
     forbiddenKind: 'permission' | 'auth',
+    priority: number,
   ): Promise<Record<string, unknown> | Failure | Fatal> {
-    const release = await this.budget.acquire(signal);
+    const release = await this.budget.acquire(signal, priority);
     const abort = linkedAbort(signal, this.timeoutMs);
     const started = performance.now();
     this.stats.requests += 1;

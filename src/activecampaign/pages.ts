@@ -30,6 +30,8 @@ export interface ReadOptions {
   pathParams?: { id: string };
   /** Offset paging with a known total: pages requested ahead of the one being consumed (default 4). */
   prefetch?: number;
+  /** Budget priority of this stream's requests (default: 1 for keyset paging, which cannot read ahead, else 0). */
+  priority?: number;
   signal?: AbortSignal;
 }
 
@@ -49,7 +51,7 @@ export async function* readPages(
   for (const name of PAGING_PARAMS) delete params[name];
 
   if (endpoint.unpaged) {
-    const body = await client.get(path, params, options.signal);
+    const body = await client.get(path, params, options.signal, options.priority ?? 0);
     const rows = rowsOf(body, endpoint, path);
     yield page(body, rows, { offset: rows.length, rows: rows.length });
   } else if (endpoint.paging === 'keyset') {
@@ -73,6 +75,7 @@ async function* readKeyset(
       path,
       { ...params, id_greater: String(lastId), limit: String(PAGE_LIMIT) },
       options.signal,
+      options.priority ?? 1,
     );
     const rows = rowsOf(body, endpoint, path);
     const pageLastId = rows.reduce((max, row) => Math.max(max, Number(row.id)), lastId);
@@ -110,7 +113,7 @@ async function* readOffset(
 
   const request = (): void => {
     const offset = nextOffset;
-    const body = client.get(path, { ...params, limit: String(PAGE_LIMIT), offset: String(offset) }, signal);
+    const body = client.get(path, { ...params, limit: String(PAGE_LIMIT), offset: String(offset) }, signal, options.priority ?? 0);
     // Failures surface when the page reaches the head of the queue; a cancelled page is never awaited.
     body.catch(() => undefined);
     pending.push({ offset, body });

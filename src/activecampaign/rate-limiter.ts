@@ -9,6 +9,7 @@ export interface RequestBudgetOptions {
 }
 
 interface Waiter {
+  priority: number;
   resolve: (release: () => void) => void;
   reject: (reason: unknown) => void;
   signal?: AbortSignal;
@@ -18,7 +19,8 @@ interface Waiter {
 /**
  * The request budget of one account, shared by every request of a run. ActiveCampaign allows 5 requests/s
  * per account with no documented burst, so starts are paced evenly rather than drawn from a bucket that
- * could empty itself in one burst. Waiters are served first come, first served.
+ * could empty itself in one burst. Waiters are served by priority, then first come, first served: a stream
+ * that can only have one request in flight (keyset paging) goes first, so it never waits behind others' read-ahead.
  */
 export class RequestBudget {
   readonly requestsPerSecond: number;
@@ -51,10 +53,10 @@ export class RequestBudget {
    * read or its failure known); calling it again does nothing. Rejects with the signal's reason if the
    * signal aborts first.
    */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  acquire(signal?: AbortSignal, priority = 0): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
+      const waiter: Waiter = { priority, resolve, reject };
       if (signal) {
         waiter.signal = signal;
         waiter.onAbort = () => {
@@ -65,7 +67,10 @@ export class RequestBudget {
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.queue.push(waiter);
+      // Behind every waiter of the same or higher priority.
+      let index = this.queue.length;
+      while (index > 0 && (this.queue[index - 1] as Waiter).priority < priority) index--;
+      this.queue.splice(index, 0, waiter);
       this.pump();
     });
   }
