@@ -4,9 +4,12 @@ import { ConfigError } from './errors.js';
 export interface RequestBudgetOptions {
   /** Request starts per second, spread evenly: one start every 1/rate seconds, never a burst. */
   requestsPerSecond: number;
-  /** Requests allowed in flight at once (default: twice the rate, rounded up, so 2 s latencies still reach it). */
+  /** Requests allowed in flight at once (default: twice the rate, rounded up, at most MAX_IN_FLIGHT). */
   maxInFlight?: number;
 }
+
+/** Requests in flight at most, whatever the rate. */
+export const MAX_IN_FLIGHT = 16;
 
 interface Waiter {
   priority: number;
@@ -39,7 +42,8 @@ export class RequestBudget {
     if (!Number.isFinite(rate) || rate <= 0) {
       throw new ConfigError(`the request rate must be a positive number of requests per second (got ${rate})`);
     }
-    const maxInFlight = options.maxInFlight ?? Math.max(1, Math.ceil(rate * 2));
+    // Twice the rate covers latencies up to 2 s; the cap keeps an unthrottled run's pages in memory bounded.
+    const maxInFlight = options.maxInFlight ?? Math.min(MAX_IN_FLIGHT, Math.max(1, Math.ceil(rate * 2)));
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
       throw new ConfigError(`the number of requests in flight must be a whole number of at least 1 (got ${maxInFlight})`);
     }

@@ -4,6 +4,11 @@ const WHERE = 'copy it from Settings → Developer';
 /** Hosts the simulator runs on; only these may use plain http://. */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** True for a base URL on this machine (the simulator): the only place the 5/s cap may be lifted. */
+export function isLoopbackUrl(baseUrl: string): boolean {
+  return LOOPBACK_HOSTS.has(new URL(baseUrl).hostname);
+}
+
 /**
  * Turns the URL a user pasted from Settings → Developer into the account's base URL (scheme, host and
  * port; no path). Requests then go to `<base>/api/3/<resource>`.

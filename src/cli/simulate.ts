@@ -7,6 +7,7 @@ interface SimulateFlags {
   seed?: string;
   contacts?: string;
   latencyMs?: string;
+  jitterMs?: string;
   rateLimit?: string;
   key?: string;
   faults?: string;
@@ -33,6 +34,7 @@ export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOption
   if (flags.seed !== undefined) options.seed = integer('--seed', flags.seed);
   if (flags.contacts !== undefined) options.contacts = integer('--contacts', flags.contacts);
   if (flags.latencyMs !== undefined) options.latencyMs = decimal('--latency-ms', flags.latencyMs);
+  if (flags.jitterMs !== undefined) options.jitterMs = decimal('--jitter-ms', flags.jitterMs);
   if (flags.rateLimit !== undefined) options.rateLimit = decimal('--rate-limit', flags.rateLimit);
   if (flags.key !== undefined) options.key = flags.key;
   if (flags.faults !== undefined) options.faults = decimal('--faults', flags.faults);
@@ -58,6 +60,7 @@ export function registerSimulate(program: Command): void {
     .option('--seed <n>', 'seed of the generated account (default 1)')
     .option('--contacts <n>', 'number of contacts; every other table in proportion (default 1000)')
     .option('--latency-ms <ms>', 'mean added latency per response (default 0)')
+    .option('--jitter-ms <ms>', 'latency varies uniformly by ± this much (default: half the latency)')
     .option('--rate-limit <r>', 'requests per second per key, 0 = off (default 5)')
     .option('--key <key>', 'API key to accept (default: the documented demo key)')
     .option('--faults <rate>', 'share of requests answered with an injected fault, 0..1 (default 0)')

@@ -41,6 +41,9 @@ const JS_TYPES: Readonly<Record<LogicalType, string>> = {
   float: 'number', text: 'string', boolean: 'boolean', date: 'number', timestamp: 'bigint',
 };
 
+/** DuckDB's buffer pool; spills beyond it go to a temporary directory beside the file. */
+const DUCKDB_MEMORY_LIMIT = '128MB';
+
 export class DuckDbDestination implements Destination {
   readonly description: string;
   /** Absolute path of the database file. */
@@ -60,7 +63,9 @@ export class DuckDbDestination implements Destination {
     checkDatabasePath(this.path);
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(this.path);
+      // A bounded buffer pool keeps a sync's memory flat however large the account: DuckDB's default
+      // (80% of RAM) would cache every table it writes.
+      instance = await DuckDBInstance.create(this.path, { memory_limit: DUCKDB_MEMORY_LIMIT });
     } catch (error) {
       throw openError(this.path, error);
     }

@@ -54,7 +54,7 @@ export interface SyncResult {
   readonly retries: number;
 }
 
-const DEFAULT_BATCH_ROWS = 5000;
+const DEFAULT_BATCH_ROWS = 2000;
 const DEFAULT_BATCH_SECONDS = 2;
 
 export interface AccountCheck {
@@ -159,7 +159,10 @@ interface StreamResult {
 /** The state of one table while its stream runs. */
 class TableRun {
   readonly convert: ReturnType<typeof rowConverter>;
+  /** Values of this page that could not be converted; counted, and a few kept as examples, per page. */
   readonly issues: ConversionIssue[] = [];
+  conversionErrors = 0;
+  readonly examples: ConversionIssue[] = [];
   /** Incremental-capable tables track their cursor whenever their rows come with the cursor's stream. */
   readonly cursorColumn;
   buffer: TypedRow[] = [];
@@ -279,6 +282,14 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       ctx.emit({ type: 'warning', message: `${stream.endpoint.path}: read ${scanned} rows but the API announced ${total}` });
     }
     return tables.map((run) => {
+      if (run.conversionErrors > 0) {
+        const examples = run.examples.map((e) => `${e.column}=${JSON.stringify(e.value)}`.slice(0, 60)).join(', ');
+        ctx.emit({
+          type: 'warning',
+          table: run.table.name,
+          message: `${run.conversionErrors} values did not fit their column's type and were stored as NULL (e.g. ${examples})`,
+        });
+      }
       const record = tableRecord(run, 'success', requests);
       ctx.emit({ type: 'table-done', table: run.table.name, record });
       return { record };
@@ -355,6 +366,9 @@ function takeRows(
     run.buffer.push(run.convert(record, context, run.issues, tag));
     run.rows++;
   }
+  run.conversionErrors += run.issues.length;
+  for (const issue of run.issues) if (run.examples.length < 3) run.examples.push(issue);
+  run.issues.length = 0;
   // Incremental children replace all rows of the parents on this page, so removed values disappear.
   if (plan.parentKey) for (const parent of page.rows) run.parentIds.push(Number(parent.id));
   // The cursor is read from the stream's own rows (the parent's, for children riding on it).
@@ -386,7 +400,7 @@ function tableRecord(run: TableRun, status: RunTableRecord['status'], requests: 
     status,
     rows: run.rows,
     requests,
-    conversionErrors: run.issues.length,
+    conversionErrors: run.conversionErrors,
     ...(error && { error }),
   };
 }

@@ -1,0 +1,118 @@
+/**
+ * The sync benchmark: how close acsync runs to the API's physical limit (5 requests/s × 100 rows a page).
+ *
+ *   npm run bench -- [--contacts 10000] [--latency-ms 400] [--jitter-ms 200] [--dest duckdb|postgres|parquet]
+ *   npm run bench -- --unthrottled [--contacts 10000] [--dest …]     (no rate limit, no latency: acsync's own cost)
+ *
+ * The simulator runs in this process; the sync runs as a user runs it, `node bin/acsync.js sync` in a child
+ * process (built by `npm run bench`), so its peak RSS is acsync's alone. The last line printed is one JSON object.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startSimulator } from '../src/simulator/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    contacts: { type: 'string', default: '10000' },
+    'latency-ms': { type: 'string', default: '400' },
+    'jitter-ms': { type: 'string', default: '200' },
+    seed: { type: 'string', default: '1' },
+    dest: { type: 'string', default: 'duckdb' },
+    unthrottled: { type: 'boolean', default: false },
+  },
+});
+
+const RATE = 5;
+const unthrottled = args.unthrottled;
+
+interface Summary {
+  status: string;
+  tables: { table: string; rows: number; status: string; error?: string }[];
+  seconds: number;
+  peakRssMb: number;
+}
+
+/** Runs `acsync sync` and returns its JSON summary line. */
+async function runSync(url: string, key: string, dest: string): Promise<Summary> {
+  const flags = ['sync', '--url', url, '--key', key, '--dest', dest, '--log-format', 'json'];
+  if (unthrottled) flags.push('--rate', '100000');
+  const child = spawn(process.execPath, ['bin/acsync.js', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let summary: Summary | undefined;
+  let buffer = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let newline;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.event === 'summary') summary = entry as unknown as Summary;
+      else if (entry.level !== 'info') process.stderr.write(`${String(entry.level)}: ${String(entry.message)}\n`);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0 || !summary) throw new Error(`acsync sync exited with ${code}`);
+  return summary;
+}
+
+async function destinationUri(dir: string): Promise<{ uri: string; stop(): Promise<void> }> {
+  if (args.dest === 'duckdb') return { uri: `duckdb:${join(dir, 'bench.duckdb')}`, stop: async () => undefined };
+  if (args.dest === 'parquet') return { uri: `parquet:${join(dir, 'lake')}`, stop: async () => undefined };
+  if (args.dest === 'postgres') {
+    const { startPostgres } = await import('../test/support/postgres.js');
+    const server = await startPostgres();
+    return { uri: server.url, stop: () => server.stop() };
+  }
+  throw new Error(`--dest must be duckdb, postgres or parquet (got ${args.dest})`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'acsync-bench-'));
+const simulator = await startSimulator({
+  contacts: Number(args.contacts),
+  seed: Number(args.seed),
+  ...(unthrottled
+    ? { rateLimit: 0 }
+    : { rateLimit: RATE, latencyMs: Number(args['latency-ms']), jitterMs: Number(args['jitter-ms']) }),
+});
+const destination = await destinationUri(dir);
+try {
+  const summary = await runSync(simulator.url, simulator.key, destination.uri);
+  const stats = simulator.stats();
+  const seconds = summary.seconds;
+  const rows = summary.tables.reduce((sum, t) => sum + t.rows, 0);
+  // The least any connector can send: every table's rows in full pages (the copy equals the account: tested).
+  const minRequests = summary.tables.reduce((sum, t) => sum + Math.max(1, Math.ceil(t.rows / 100)), 0);
+  const requests = stats.requests;
+  const floorSeconds = requests / RATE;
+  const figures = {
+    contacts: Number(args.contacts),
+    destination: args.dest,
+    unthrottled,
+    requests,
+    minRequests,
+    floorSeconds: round(floorSeconds, 1),
+    wallSeconds: round(seconds, 1),
+    wallOverFloor: round(seconds / floorSeconds, 3),
+    rows,
+    rowsPerSecond: Math.round(rows / seconds),
+    throttled: stats.byStatus['429'] ?? 0,
+    peakRssMb: summary.peakRssMb,
+  };
+  console.log(`requests ${requests} (per-table minimum ${minRequests}, ratio ${round(requests / minRequests, 3)})`);
+  if (!unthrottled) console.log(`floor ${figures.floorSeconds} s at ${RATE}/s; wall ${figures.wallSeconds} s; wall/floor ${figures.wallOverFloor}`);
+  else console.log(`wall ${figures.wallSeconds} s`);
+  console.log(`rows ${rows} (${figures.rowsPerSecond} rows/s); 429s ${figures.throttled}; peak RSS of acsync ${figures.peakRssMb} MB`);
+  console.log(JSON.stringify(figures));
+} finally {
+  await simulator.close();
+  await destination.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
