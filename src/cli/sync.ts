@@ -104,6 +104,9 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
     userAgent: USER_AGENT,
   });
   const account = await checkAccount(client);
+  if (account.offsetMinutes === null && !timeZone) {
+    logger.warn('the API showed no time zone offset: naive timestamps are read as UTC; pass --timezone to fix');
+  }
 
   await destination.open();
   const progress = createProgress(logger, () => client.stats.requests, interactive);

@@ -10,36 +10,22 @@
  */
 import { closeSync, constants, openSync, readSync, statSync, accessSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import {
-  BOOLEAN, DATE, DOUBLE, DuckDBDataChunk, DuckDBDateValue, DuckDBInstance, DuckDBTimestampValue, TIMESTAMP, VARCHAR,
-} from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 import { ConfigError } from '../activecampaign/errors.js';
-import type { LogicalType, ReplicationMode, TableDef } from '../catalog/index.js';
+import type { ReplicationMode, TableDef } from '../catalog/index.js';
 import {
   columnList, commentStatements, createTableSql, quoteIdentifier, quoteLiteral, sqlType, stagingName,
+  latestPerKey,
 } from './sql.js';
-import type {
-  Batch, Destination, RunRecord, TableState, TableWriter, TypedRow, TypedValue,
-} from './types.js';
+import type { Batch, Destination, RunRecord, TableState, TableWriter } from './types.js';
+import { ChunkBuilder } from './duckdb-chunks.js';
 
 const STATE_TABLE = '_acsync_state';
 const RUNS_TABLE = '_acsync_runs';
 
 /** Bytes 8-11 of every DuckDB database file (after an 8-byte checksum). */
 const DUCKDB_MAGIC = 'DUCK';
-
-/** Rows per data chunk: DuckDB's vector size. */
-const CHUNK_ROWS = 2048;
-
-const CHUNK_TYPES: Readonly<Record<LogicalType, DuckDBType>> = {
-  float: DOUBLE, text: VARCHAR, boolean: BOOLEAN, date: DATE, timestamp: TIMESTAMP,
-};
-
-/** The JS type a typed value of each logical type has (destinations/types.ts `TypedValue`). */
-const JS_TYPES: Readonly<Record<LogicalType, string>> = {
-  float: 'number', text: 'string', boolean: 'boolean', date: 'number', timestamp: 'bigint',
-};
 
 /** DuckDB's buffer pool; spills beyond it go to a temporary directory beside the file. */
 const DUCKDB_MEMORY_LIMIT = '128MB';
@@ -164,9 +150,7 @@ export class DuckDbDestination implements Destination {
 
 class DuckDbTableWriter implements TableWriter {
   private closed = false;
-  private readonly keyIndexes: readonly number[];
-  private readonly types: readonly LogicalType[];
-  private readonly chunkTypes: readonly DuckDBType[];
+  private readonly chunkBuilder: ChunkBuilder;
   /** The quoted column list, in catalog order. */
   private readonly columns: string;
 
@@ -179,17 +163,14 @@ class DuckDbTableWriter implements TableWriter {
     /** Temporary table a batch is appended to before it is upserted into `target`. */
     private readonly load: string,
   ) {
-    const names = table.columns.map((c) => c.name);
-    this.keyIndexes = table.primaryKey.map((key) => names.indexOf(key));
-    this.types = table.columns.map((c) => c.type);
-    this.chunkTypes = this.types.map((type) => CHUNK_TYPES[type]);
+    this.chunkBuilder = new ChunkBuilder(table, 'TIMESTAMP');
     this.columns = columnList(table);
   }
 
   async commit(batch: Batch, state: TableState): Promise<void> {
     this.checkOpen();
     // Chunks are built before queueing: the caller may reuse its row arrays as soon as this returns.
-    const chunks = this.chunks(this.latestPerKey(batch.rows));
+    const chunks = this.chunkBuilder.chunks(latestPerKey(this.table, batch.rows));
     const deleteChildren = batch.replaceChildrenOf ? this.deleteChildrenSql(batch.replaceChildrenOf) : null;
     const saveState = stateSql(this.table.name, state);
     await this.destination.exclusive(async (connection) => {
@@ -242,78 +223,6 @@ class DuckDbTableWriter implements TableWriter {
 
   private checkOpen(): void {
     if (this.closed) throw new Error(`the writer of table ${this.table.name} is already finished or aborted`);
-  }
-
-  /** The batch's rows with one row per key, the last one of a duplicated key; rows without a full key are dropped. */
-  private latestPerKey(rows: readonly TypedRow[]): TypedRow[] {
-    const keyIndexes = this.keyIndexes;
-    const single = keyIndexes.length === 1 ? keyIndexes[0]! : -1;
-    const positions = new Map<TypedValue | string, number>();
-    const kept: TypedRow[] = [];
-    for (const row of rows) {
-      if (row.length !== this.types.length) {
-        throw new Error(`a row for table ${this.table.name} has ${row.length} values; the table has ${this.types.length} columns`);
-      }
-      let key: TypedValue | string;
-      if (single >= 0) {
-        key = row[single]!;
-        // A NULL key cannot be stored (primary keys are NOT NULL) nor upserted; the typing step has already
-        // counted the unconvertible value.
-        if (key === null) continue;
-      } else {
-        let composite = '';
-        let complete = true;
-        for (const index of keyIndexes) {
-          const part = row[index];
-          if (part === null || part === undefined) complete = false;
-          composite += `${typeof part}:${String(part)}\u0000`;
-        }
-        if (!complete) continue;
-        key = composite;
-      }
-      const previous = positions.get(key);
-      if (previous === undefined) {
-        positions.set(key, kept.length);
-        kept.push(row);
-      } else {
-        kept[previous] = row;
-      }
-    }
-    return kept;
-  }
-
-  /** Data chunks of at most CHUNK_ROWS rows, column by column, in the DuckDB value classes. */
-  private chunks(rows: readonly TypedRow[]): DuckDBDataChunk[] {
-    const chunks: DuckDBDataChunk[] = [];
-    for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-      const count = Math.min(CHUNK_ROWS, rows.length - start);
-      const chunk = DuckDBDataChunk.create(this.chunkTypes, count);
-      for (let column = 0; column < this.types.length; column++) {
-        chunk.setColumnValues(column, this.columnValues(rows, start, count, column));
-      }
-      chunks.push(chunk);
-    }
-    return chunks;
-  }
-
-  private columnValues(rows: readonly TypedRow[], start: number, count: number, column: number): DuckDBValue[] {
-    const type = this.types[column]!;
-    const jsType = JS_TYPES[type];
-    const values = new Array<DuckDBValue>(count);
-    for (let i = 0; i < count; i++) {
-      const value = rows[start + i]![column]!;
-      if (value === null) {
-        values[i] = null;
-        continue;
-      }
-      if (typeof value !== jsType) {
-        throw new Error(`table ${this.table.name}, column ${this.table.columns[column]!.name}: expected a ${jsType} for a ${type} value, got ${typeof value}`);
-      }
-      if (type === 'timestamp') values[i] = new DuckDBTimestampValue(value as bigint);
-      else if (type === 'date') values[i] = new DuckDBDateValue(value as number);
-      else values[i] = value as DuckDBValue;
-    }
-    return values;
   }
 
   private deleteChildrenSql(parents: NonNullable<Batch['replaceChildrenOf']>): string | null {

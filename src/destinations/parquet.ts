@@ -39,41 +39,26 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import {
-  BOOLEAN, DATE, DOUBLE, DuckDBDataChunk, DuckDBDateValue, DuckDBInstance, DuckDBTimestampTZValue, TIMESTAMPTZ, VARCHAR,
-} from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 import { ConfigError } from '../activecampaign/errors.js';
 import { TABLES } from '../catalog/index.js';
 import type { LogicalType, ReplicationMode, TableDef } from '../catalog/index.js';
-import { quoteIdentifier, quoteLiteral } from './sql.js';
-import type {
-  Batch, Destination, RunRecord, TableState, TableWriter, TypedRow, TypedValue,
-} from './types.js';
+import { latestPerKey, quoteIdentifier, quoteLiteral } from './sql.js';
+import type { Batch, Destination, RunRecord, TableState, TableWriter } from './types.js';
+import { ChunkBuilder } from './duckdb-chunks.js';
 
 /** Versions kept per table unless the URI says otherwise (`?keep=`). */
 export const DEFAULT_KEEP_VERSIONS = 3;
-
-/** Rows per data chunk: DuckDB's vector size. */
-const CHUNK_ROWS = 2048;
 
 /** Column types in DuckDB; TIMESTAMPTZ so that the files say isAdjustedToUTC=true (tables.md 1.2). */
 const DUCKDB_TYPES: Readonly<Record<LogicalType, string>> = {
   float: 'DOUBLE', text: 'VARCHAR', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMPTZ',
 };
 
-const CHUNK_TYPES: Readonly<Record<LogicalType, DuckDBType>> = {
-  float: DOUBLE, text: VARCHAR, boolean: BOOLEAN, date: DATE, timestamp: TIMESTAMPTZ,
-};
-
 /** The Parquet type of each logical type, as the manifest states it for readers. */
 const PARQUET_TYPES: Readonly<Record<LogicalType, string>> = {
   float: 'DOUBLE', text: 'STRING', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP(MICROS,isAdjustedToUTC=true)',
-};
-
-/** The JS type a typed value of each logical type has (destinations/types.ts `TypedValue`). */
-const JS_TYPES: Readonly<Record<LogicalType, string>> = {
-  float: 'number', text: 'string', boolean: 'boolean', date: 'number', timestamp: 'bigint',
 };
 
 const PARQUET_OPTIONS = '(FORMAT parquet, COMPRESSION zstd)';
@@ -617,9 +602,7 @@ function loadTableSql(table: TableDef): string {
 
 class ParquetTableWriter implements TableWriter {
   private closed = false;
-  private readonly keyIndexes: readonly number[];
-  private readonly types: readonly LogicalType[];
-  private readonly chunkTypes: readonly DuckDBType[];
+  private readonly chunkBuilder: ChunkBuilder;
   /** Tail of this writer's work: commits and finish run one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -633,16 +616,13 @@ class ParquetTableWriter implements TableWriter {
     /** The published version the pass started from. */
     private readonly version: number,
   ) {
-    const names = table.columns.map((c) => c.name);
-    this.keyIndexes = table.primaryKey.map((key) => names.indexOf(key));
-    this.types = table.columns.map((c) => c.type);
-    this.chunkTypes = this.types.map((type) => CHUNK_TYPES[type]);
+    this.chunkBuilder = new ChunkBuilder(table, 'TIMESTAMPTZ');
   }
 
   async commit(batch: Batch, state: TableState): Promise<void> {
     this.checkOpen();
     // Chunks are built before queueing: the caller may reuse its row arrays as soon as this returns.
-    const chunks = this.chunks(this.latestPerKey(batch.rows));
+    const chunks = this.chunkBuilder.chunks(latestPerKey(this.table, batch.rows));
     const parents = this.replacedParents(batch.replaceChildrenOf);
     return this.serial(async () => {
       const { table, staging, destination } = this;
@@ -777,76 +757,6 @@ class ParquetTableWriter implements TableWriter {
     return ids.length === 0 ? null : { column: parents.column, ids };
   }
 
-  /** The batch's rows with one row per key, the last one of a duplicated key; rows without a full key are dropped. */
-  private latestPerKey(rows: readonly TypedRow[]): TypedRow[] {
-    const keyIndexes = this.keyIndexes;
-    const single = keyIndexes.length === 1 ? keyIndexes[0]! : -1;
-    const positions = new Map<TypedValue | string, number>();
-    const kept: TypedRow[] = [];
-    for (const row of rows) {
-      if (row.length !== this.types.length) {
-        throw new Error(`a row for table ${this.table.name} has ${row.length} values; the table has ${this.types.length} columns`);
-      }
-      let key: TypedValue | string;
-      if (single >= 0) {
-        key = row[single]!;
-        // A row without its key cannot be merged by key; the typing step has already counted the bad value.
-        if (key === null) continue;
-      } else {
-        let composite = '';
-        let complete = true;
-        for (const index of keyIndexes) {
-          const part = row[index];
-          if (part === null || part === undefined) complete = false;
-          composite += `${typeof part}:${String(part)}\u0000`;
-        }
-        if (!complete) continue;
-        key = composite;
-      }
-      const previous = positions.get(key);
-      if (previous === undefined) {
-        positions.set(key, kept.length);
-        kept.push(row);
-      } else {
-        kept[previous] = row;
-      }
-    }
-    return kept;
-  }
-
-  /** Data chunks of at most CHUNK_ROWS rows, column by column, in the DuckDB value classes. */
-  private chunks(rows: readonly TypedRow[]): DuckDBDataChunk[] {
-    const chunks: DuckDBDataChunk[] = [];
-    for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-      const count = Math.min(CHUNK_ROWS, rows.length - start);
-      const chunk = DuckDBDataChunk.create(this.chunkTypes, count);
-      for (let column = 0; column < this.types.length; column++) {
-        chunk.setColumnValues(column, this.columnValues(rows, start, count, column));
-      }
-      chunks.push(chunk);
-    }
-    return chunks;
-  }
-
-  private columnValues(rows: readonly TypedRow[], start: number, count: number, column: number): DuckDBValue[] {
-    const type = this.types[column]!;
-    const jsType = JS_TYPES[type];
-    const values = new Array<DuckDBValue>(count);
-    for (let i = 0; i < count; i++) {
-      const value = rows[start + i]![column]!;
-      if (value === null) {
-        values[i] = null;
-        continue;
-      }
-      if (typeof value !== jsType) {
-        throw new Error(`table ${this.table.name}, column ${this.table.columns[column]!.name}: expected a ${jsType} for a ${type} value, got ${typeof value}`);
-      }
-      if (type === 'timestamp') values[i] = new DuckDBTimestampTZValue(value as bigint);
-      else if (type === 'date') values[i] = new DuckDBDateValue(value as number);
-      else values[i] = value as DuckDBValue;
-    }
-    return values;
-  }
 }
 
 async function appendChunks(connection: DuckDBConnection, chunks: readonly DuckDBDataChunk[]): Promise<void> {

@@ -4,6 +4,7 @@
  * says how far the stream got, so a crash resumes where it stopped.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Endpoint, ReplicationMode, TableDef } from '../catalog/index.js';
 import { columnName } from '../catalog/index.js';
 import type { ActiveCampaignClient } from '../activecampaign/client.js';
@@ -79,6 +80,8 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
   const startedAt = new Date().toISOString();
 
   const accountOffset = options.accountOffsetMinutes;
+  // Every request in flight listens to the run's signal; dozens at once are expected, not a leak.
+  if (signal) setMaxListeners(256, signal);
   const states = await destination.readState();
   const streams = planStreams(options.selection, states, {
     overlapSeconds: options.overlapSeconds,
@@ -172,7 +175,6 @@ class TableRun {
   lastCommit = Date.now();
   maxCursor: bigint | null = null;
   writer!: TableWriter;
-  warnedNoOffset = false;
 
   constructor(
     readonly plan: TablePlan,
@@ -201,11 +203,11 @@ class TableRun {
     const previousCursor = this.previous?.cursor;
     const seen = this.maxCursor === null ? undefined : microsToIso(this.maxCursor);
     const cursor = seen && (!previousCursor || seen > previousCursor) ? seen : previousCursor;
+    // Until the pass ends, the committed cursor stays the previous one: a crash must not skip unread changes.
     const base: TableState = {
       mode: this.mode,
       ...(this.previous?.lastFullAt && { lastFullAt: this.previous.lastFullAt }),
-      ...(this.mode === 'incremental' && previousCursor && { cursor: previousCursor }),
-      ...(this.mode === 'full' && this.previous?.cursor && { cursor: this.previous.cursor }),
+      ...(previousCursor && { cursor: previousCursor }),
     };
     if (position === null) return { ...base, ...(cursor && { cursor }) };
     return {
@@ -367,7 +369,10 @@ function takeRows(
     run.rows++;
   }
   run.conversionErrors += run.issues.length;
-  for (const issue of run.issues) if (run.examples.length < 3) run.examples.push(issue);
+  for (const issue of run.issues) {
+    if (run.examples.length >= 3) break;
+    if (!run.examples.some((e) => e.column === issue.column && e.value === issue.value)) run.examples.push(issue);
+  }
   run.issues.length = 0;
   // Incremental children replace all rows of the parents on this page, so removed values disappear.
   if (plan.parentKey) for (const parent of page.rows) run.parentIds.push(Number(parent.id));
