@@ -48,6 +48,10 @@ async function runSync(url: string, key: string, dest: string): Promise<Summary>
     while ((newline = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + 1);
+      if (!line.startsWith('{')) {
+        process.stderr.write(`${line}\n`);
+        continue;
+      }
       const entry = JSON.parse(line) as Record<string, unknown>;
       if (entry.event === 'summary') summary = entry as unknown as Summary;
       else if (entry.level !== 'info') process.stderr.write(`${String(entry.level)}: ${String(entry.message)}\n`);
