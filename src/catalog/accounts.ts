@@ -1,5 +1,6 @@
 import { float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
+import { customFieldMetaColumns } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const accounts: TableDef = {
@@ -78,24 +79,7 @@ export const accounts_custom_fields_meta: TableDef = {
     { column: 'createdby', table: 'users', references: 'id' },
     { column: 'updatedby', table: 'users', references: 'id' },
   ],
-  columns: [
-    float('id', 'Custom field id'),
-    float('createdBy', undefined, { uncertain: 'absent from the reference example; a key list captured from a live account shows `createdBy`, which fits type and order' }),
-    timestamp('createdTimestamp'),
-    float('displayOrder', 'Display order on the Manage Fields page and on deal profiles'),
-    text('fieldDefault', 'Default value of the field'),
-    text('fieldDefaultCurrency'),
-    text('fieldLabel', 'Field name'),
-    text('fieldOptions', 'Options of the field', { json: true }),
-    text('fieldType', 'Field type: text, textarea, date, datetime, dropdown, multiselect, radio, checkbox, hidden, currency or number'),
-    float('hideFieldFlag'),
-    float('isFormVisible', 'Whether the field shows on forms'),
-    float('isRequired'),
-    float('knownFieldId'),
-    text('personalization'),
-    float('updatedBy', undefined, { uncertain: 'absent from the reference example; a key list captured from a live account shows `updatedBy`, which fits type and order' }),
-    timestamp('updatedTimestamp'),
-  ],
+  columns: customFieldMetaColumns(),
 };
 
 export const accounts_notes: TableDef = {

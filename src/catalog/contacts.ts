@@ -1,5 +1,6 @@
 import { boolean, date, float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
+import { taskColumns } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const contacts: TableDef = {
@@ -213,32 +214,7 @@ export const contacts_tasks: TableDef = {
     { column: 'dealtasktype', table: 'tasks_types', references: 'id' },
     { column: 'outcomeid', table: 'tasks_outcomes', references: 'id' },
   ],
-  columns: [
-    float('id', 'Task id'),
-    timestamp('adate', undefined, { uncertain: 'a date key that sorts before `assignee` is on the page but in no documented or captured task payload; AC-style `adate` assumed' }),
-    float('assignee', 'Id of the user the task is assigned to'),
-    text('automation'),
-    timestamp('cdate'),
-    timestamp('created_timestamp', undefined, { uncertain: 'one of two undocumented date keys between `cdate` and `dealTasktype`' }),
-    timestamp('created_utc_timestamp', undefined, { uncertain: 'second undocumented date key between `cdate` and `dealTasktype`; the task family (`taskOutcomes`, `dealTasktypes`) uses `*_utc_timestamp`' }),
-    float('dealTasktype', 'Task type id (one of the account\'s task types)'),
-    text('doneAutomation', 'Id of the automation started when the task is completed'),
-    float('done_by', undefined, { uncertain: 'an undocumented numeric key sorting between `doneAutomation` and `donedate`; assumed to be the completing user' }),
-    timestamp('donedate'),
-    timestamp('duedate', 'Due date of the task'),
-    float('duration'),
-    timestamp('edate'),
-    text('note', 'Text describing the task'),
-    float('outcomeId'),
-    text('outcomeInfo'),
-    text('owner', undefined, { json: true, uncertain: 'a text key between `outcomeInfo` and `relid`; only `owner` fits (`reltype` would sort after `relid`); `owner` object `{type,id}` serialised as JSON text' }),
-    float('relid', 'Id of the related object (the contact)'),
-    float('status', 'Completion status: 1 complete, 0 incomplete'),
-    text('title', 'Task title'),
-    timestamp('udate'),
-    timestamp('updated_utc_timestamp', undefined, { uncertain: 'one undocumented date key between `udate` and `user`; `_utc_` variant assumed as in the task family' }),
-    float('user'),
-  ],
+  columns: taskColumns('contact'),
 };
 
 export const contacts_tags: TableDef = {

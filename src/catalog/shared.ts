@@ -1,0 +1,58 @@
+/**
+ * Column lists two tables share: the custom-field definitions of accounts and deals come from twin endpoints,
+ * and contact and deal tasks from one (`/dealTasks`, split by `reltype`).
+ */
+import { float, text, timestamp } from './columns.js';
+import type { Column } from './types.js';
+
+/** `accounts_custom_fields_meta` and `deals_custom_fields_meta`. */
+export function customFieldMetaColumns(): Column[] {
+  return [
+    float('id', 'Custom field id'),
+    float('createdBy', undefined, { uncertain: 'absent from the reference example; a key list captured from a live account shows `createdBy`, which fits type and order' }),
+    timestamp('createdTimestamp'),
+    float('displayOrder', 'Display order on the Manage Fields page and on deal profiles'),
+    text('fieldDefault', 'Default value of the field'),
+    text('fieldDefaultCurrency', '3-letter code of the field\'s default currency'),
+    text('fieldLabel', 'Field name'),
+    text('fieldOptions', 'Options of the field', { json: true }),
+    text('fieldType', 'Field type: text, textarea, date, datetime, dropdown, multiselect, radio, checkbox, hidden, currency or number'),
+    float('hideFieldFlag'),
+    float('isFormVisible', 'Whether the field shows on forms'),
+    float('isRequired'),
+    float('knownFieldId'),
+    text('personalization'),
+    float('updatedBy', undefined, { uncertain: 'absent from the reference example; a key list captured from a live account shows `updatedBy`, which fits type and order' }),
+    timestamp('updatedTimestamp'),
+  ];
+}
+
+/** `contacts_tasks` and `deals_tasks`. */
+export function taskColumns(related: 'contact' | 'deal'): Column[] {
+  return [
+    float('id', 'Task id'),
+    timestamp('adate', undefined, { uncertain: 'a date key that sorts before `assignee` is on the page but in no documented or captured task payload; AC-style `adate` assumed' }),
+    float('assignee', 'Id of the user the task is assigned to'),
+    text('automation'),
+    timestamp('cdate'),
+    timestamp('created_timestamp', undefined, { uncertain: 'one of two undocumented date keys between `cdate` and `dealTasktype`' }),
+    timestamp('created_utc_timestamp', undefined, { uncertain: 'second undocumented date key between `cdate` and `dealTasktype`; the task family (`taskOutcomes`, `dealTasktypes`) uses `*_utc_timestamp`' }),
+    float('dealTasktype', 'Task type id (one of the account\'s task types)'),
+    text('doneAutomation', 'Id of the automation started when the task is completed'),
+    float('done_by', undefined, { uncertain: 'an undocumented numeric key sorting between `doneAutomation` and `donedate`; assumed to be the completing user' }),
+    timestamp('donedate'),
+    timestamp('duedate', 'Due date of the task'),
+    float('duration'),
+    timestamp('edate'),
+    text('note', 'Text describing the task'),
+    float('outcomeId'),
+    text('outcomeInfo'),
+    text('owner', undefined, { json: true, uncertain: 'a text key between `outcomeInfo` and `relid`; only `owner` fits (`reltype` would sort after `relid`); `owner` object `{type,id}` serialised as JSON text' }),
+    float('relid', `Id of the related object (the ${related})`),
+    float('status', 'Completion status: 1 complete, 0 incomplete'),
+    text('title', 'Task title'),
+    timestamp('udate'),
+    timestamp('updated_utc_timestamp', undefined, { uncertain: 'one undocumented date key between `udate` and `user`; `_utc_` variant assumed as in the task family' }),
+    float('user'),
+  ];
+}
