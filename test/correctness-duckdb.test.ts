@@ -1,0 +1,4 @@
+import { correctnessSuite } from './support/correctness-suite.js';
+import { duckdbTarget } from './support/targets.js';
+
+correctnessSuite('duckdb', duckdbTarget);

@@ -1,0 +1,4 @@
+import { correctnessSuite } from './support/correctness-suite.js';
+import { parquetTarget } from './support/targets.js';
+
+correctnessSuite('parquet', parquetTarget);
