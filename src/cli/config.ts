@@ -169,10 +169,10 @@ export function chooseModes(
     const preferred = modes.get(table.name) ?? (table.modes.includes('incremental') ? 'incremental' : 'full');
     if (preferred === 'full' || fullRefresh.has(table.name)) return { table, mode: 'full' as const };
     const lastFull = states.get(table.name)?.lastFullAt;
+    // A table never fully read counts as due: an incremental pass cannot see the deletions a full one clears.
     const stale =
       fullRefreshEveryDays !== undefined &&
-      lastFull !== undefined &&
-      now - Date.parse(lastFull) > fullRefreshEveryDays * 86_400_000;
+      (lastFull === undefined || now - Date.parse(lastFull) > fullRefreshEveryDays * 86_400_000);
     return { table, mode: stale ? ('full' as const) : ('incremental' as const) };
   });
 }

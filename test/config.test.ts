@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { ConfigError } from '../src/activecampaign/errors.js';
+import { getTable } from '../src/catalog/index.js';
+import {
+  chooseModes, loadConfigFile, parseFullRefresh, parseModes, resolveConnection, selectTables,
+} from '../src/cli/config.js';
+import type { TableState } from '../src/destinations/types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'acsync-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('flags win over the environment, which wins over the config file', () => {
+  const file = { url: 'https://file.api-us1.com', key: 'file-key' };
+  const env = { ACTIVECAMPAIGN_URL: 'https://env.api-us1.com/api/3/', ACTIVECAMPAIGN_KEY: 'env-key' };
+  assert.deepEqual(resolveConnection({}, file, {}), { baseUrl: 'https://file.api-us1.com', key: 'file-key' });
+  assert.deepEqual(resolveConnection({}, file, env), { baseUrl: 'https://env.api-us1.com', key: 'env-key' });
+  assert.deepEqual(resolveConnection({ url: 'https://flag.api-us1.com', key: 'flag-key' }, file, env), {
+    baseUrl: 'https://flag.api-us1.com',
+    key: 'flag-key',
+  });
+  assert.throws(() => resolveConnection({ url: 'https://a.api-us1.com' }, {}, {}), /no ActiveCampaign key/);
+});
+
+test('the config file is validated with a one-line message naming the setting', () => {
+  const good = join(dir, 'good.json');
+  writeFileSync(good, JSON.stringify({ url: 'https://a.api-us1.com', mode: { contacts: 'full' }, fullRefreshEveryDays: 7 }));
+  assert.equal(loadConfigFile(good).fullRefreshEveryDays, 7);
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ url: 'https://a.api-us1.com', requestsPerSecond: 50 }));
+  assert.throws(() => loadConfigFile(bad), (e: unknown) => e instanceof ConfigError && /requestsPerSecond/.test(e.message));
+  const typo = join(dir, 'typo.json');
+  writeFileSync(typo, JSON.stringify({ urll: 'x' }));
+  assert.throws(() => loadConfigFile(typo), ConfigError);
+  const broken = join(dir, 'broken.json');
+  writeFileSync(broken, '{ "url": ');
+  assert.throws(() => loadConfigFile(broken), /not valid JSON/);
+  assert.throws(() => loadConfigFile(join(dir, 'missing.json')), /cannot read the config file/);
+});
+
+test('tables, exclusions and modes are checked against the catalog', () => {
+  assert.equal(selectTables(undefined, undefined).length, 33);
+  assert.deepEqual(selectTables('users,contacts', undefined).map((t) => t.name), ['contacts', 'users']);
+  assert.equal(selectTables(undefined, ['contacts']).length, 32);
+  assert.throws(() => selectTables('contact', undefined), /unknown table "contact"/);
+  assert.throws(() => selectTables('users', 'users'), /no table left/);
+  assert.deepEqual([...parseModes('contacts=full, deals=incremental')], [['contacts', 'full'], ['deals', 'incremental']]);
+  assert.throws(() => parseModes('lists=incremental'), /cannot be synced incrementally/);
+  assert.throws(() => parseModes('contacts'), /bad --mode entry/);
+  assert.throws(() => parseModes({ contacts: 'sometimes' }), /bad mode "sometimes"/);
+  assert.equal(parseFullRefresh('all').size, 33);
+});
+
+test('modes: incremental by default where offered; forced or periodic full refreshes', () => {
+  const contacts = getTable('contacts');
+  const lists = getTable('lists');
+  assert.ok(contacts && lists);
+  const now = Date.parse('2026-01-31T00:00:00Z');
+  const states = new Map<string, TableState>([['contacts', { mode: 'incremental', lastFullAt: '2026-01-20T00:00:00Z' }]]);
+  const pick = (...args: Parameters<typeof chooseModes> extends [unknown, ...infer R] ? R : never) =>
+    chooseModes([contacts, lists], ...args).map((s) => `${s.table.name}=${s.mode}`);
+  assert.deepEqual(pick(new Map(), new Set(), states, undefined, now), ['contacts=incremental', 'lists=full']);
+  assert.deepEqual(pick(new Map(), new Set(['contacts']), states, undefined, now), ['contacts=full', 'lists=full']);
+  assert.deepEqual(pick(new Map([['contacts', 'full']]), new Set(), states, undefined, now), ['contacts=full', 'lists=full']);
+  assert.deepEqual(pick(new Map(), new Set(), states, 30, now), ['contacts=incremental', 'lists=full'], 'last full pass 11 days ago');
+  assert.deepEqual(pick(new Map(), new Set(), states, 7, now), ['contacts=full', 'lists=full'], 'older than 7 days');
+  assert.deepEqual(pick(new Map(), new Set(), new Map(), 7, now), ['contacts=full', 'lists=full'], 'never fully read');
+});
