@@ -19,7 +19,7 @@ export function createProgress(logger: Logger, requestCount: () => number, inter
 class TerminalProgress implements ProgressReporter {
   private readonly bars = new cliProgress.MultiBar(
     {
-      format: ' {table} {bar} {rows} rows · {pages} pages · {eta_formatted}',
+      format: ' {table} {bar} {rows} rows · {pages} pages {left}',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
@@ -31,12 +31,14 @@ class TerminalProgress implements ProgressReporter {
     cliProgress.Presets.shades_classic,
   );
   private readonly rows = new Map<string, cliProgress.SingleBar>();
+  /** When each table's first page arrived, for its own ETA (pages arrive in bursts, so the bar's own is poor). */
+  private readonly firstPageAt = new Map<string, number>();
   private readonly header: cliProgress.SingleBar;
   private readonly started = Date.now();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly requestCount: () => number) {
-    this.header = this.bars.create(0, 0, { table: 'requests'.padEnd(30), rows: '', pages: '', eta_formatted: '' }, {
+    this.header = this.bars.create(0, 0, { table: 'requests'.padEnd(30), rows: '', pages: '', left: '' }, {
       format: ' {table} {requests} requests · {rate} requests/s',
     });
     this.timer = setInterval(() => this.tick(), 500);
@@ -54,23 +56,34 @@ class TerminalProgress implements ProgressReporter {
       let bar = this.rows.get(event.table);
       const total = event.total ?? Math.max(event.scanned, 1);
       if (!bar) {
-        bar = this.bars.create(total, 0, { table: event.table.padEnd(30), rows: 0, pages: 0 });
+        bar = this.bars.create(total, 0, { table: event.table.padEnd(30), rows: 0, pages: 0, left: '' });
         this.rows.set(event.table, bar);
+        this.firstPageAt.set(event.table, Date.now());
       }
       bar.setTotal(Math.max(total, event.scanned));
-      bar.update(event.scanned, { rows: event.rows, pages: event.pages });
+      bar.update(event.scanned, { rows: event.rows, pages: event.pages, left: this.timeLeft(event.table, event.scanned, event.total) });
     } else if (event.type === 'table-done') {
       const bar = this.rows.get(event.table);
       const label = event.record.status === 'success' ? event.table : `${event.table} (${event.record.status})`;
       if (bar) {
         bar.setTotal(Math.max(bar.getTotal(), 1));
-        bar.update(bar.getTotal(), { table: label.padEnd(30), rows: event.record.rows });
+        bar.update(bar.getTotal(), { table: label.padEnd(30), rows: event.record.rows, left: '· done' });
       } else {
-        this.bars.create(1, 1, { table: label.padEnd(30), rows: event.record.rows, pages: 0 });
+        this.bars.create(1, 1, { table: label.padEnd(30), rows: event.record.rows, pages: 0, left: '' });
       }
     } else if (event.type === 'warning') {
       this.bars.log(`warning: ${event.table ? `${event.table}: ` : ''}${event.message}\n`);
     }
+  }
+
+  /** Time left at the pace this table has had since its first page, when the API announced a total. */
+  private timeLeft(table: string, scanned: number, total: number | undefined): string {
+    const since = this.firstPageAt.get(table);
+    if (!total || !since || scanned >= total) return '';
+    const seconds = (Date.now() - since) / 1000;
+    if (seconds < 2 || scanned === 0) return '';
+    const left = Math.round(((total - scanned) * seconds) / scanned);
+    return left >= 60 ? `· ${Math.floor(left / 60)}m${String(left % 60).padStart(2, '0')}s left` : `· ${left}s left`;
   }
 
   stop(): void {
