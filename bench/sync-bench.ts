@@ -3,6 +3,7 @@
  *
  *   npm run bench -- [--contacts 10000] [--latency-ms 400] [--jitter-ms 200] [--dest duckdb|postgres|parquet]
  *   npm run bench -- --unthrottled [--contacts 10000] [--dest …]     (no rate limit, no latency: acsync's own cost)
+ *   npm run bench -- --mutate 100 …     then change the account (100 changes) and sync again: the incremental run's cost
  *
  * The simulator runs in this process; the sync runs as a user runs it, `node bin/acsync.js sync` in a child
  * process (built by `npm run bench`), so its peak RSS is acsync's alone. The last line printed is one JSON object.
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     dest: { type: 'string', default: 'duckdb' },
     unthrottled: { type: 'boolean', default: false },
+    mutate: { type: 'string' },
   },
 });
 
@@ -109,6 +111,30 @@ try {
   if (!unthrottled) console.log(`floor ${figures.floorSeconds} s at ${RATE}/s; wall ${figures.wallSeconds} s; wall/floor ${figures.wallOverFloor}`);
   else console.log(`wall ${figures.wallSeconds} s`);
   console.log(`rows ${rows} (${figures.rowsPerSecond} rows/s); 429s ${figures.throttled}; peak RSS of acsync ${figures.peakRssMb} MB`);
+  if (args.mutate !== undefined) {
+    const changes = Number(args.mutate);
+    const applied = simulator.mutate(Number(args.seed) + 1, changes);
+    const before = simulator.stats();
+    const again = await runSync(simulator.url, simulator.key, destination.uri);
+    const after = simulator.stats();
+    const incrementalRequests = after.requests - before.requests;
+    // The incremental tables ride on /contacts and /deals; every other table is read in full again.
+    const onIncrementalStreams = ['/api/3/contacts', '/api/3/deals']
+      .map((path) => (after.byPath[path] ?? 0) - (before.byPath[path] ?? 0))
+      .reduce((a, b) => a + b, 0);
+    const firstOnThem = (before.byPath['/api/3/contacts'] ?? 0) + (before.byPath['/api/3/deals'] ?? 0);
+    console.log(
+      `after ${applied.changes} changes: the next sync made ${incrementalRequests} requests (the first ${requests}); ` +
+        `the incremental tables took ${onIncrementalStreams} of them (the first sync ${firstOnThem}); ${round(again.seconds, 1)} s`,
+    );
+    Object.assign(figures, {
+      mutations: applied.changes,
+      nextSyncRequests: incrementalRequests,
+      nextSyncIncrementalRequests: onIncrementalStreams,
+      firstSyncIncrementalRequests: firstOnThem,
+      nextSyncSeconds: round(again.seconds, 1),
+    });
+  }
   console.log(JSON.stringify(figures));
 } finally {
   await simulator.close();
