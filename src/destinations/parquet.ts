@@ -377,7 +377,8 @@ export class ParquetDestination implements Destination {
       this.spillDirectory = localPath(this.store.root, SPILL_FOLDER);
       rmSync(this.spillDirectory, { recursive: true, force: true });
       mkdirSync(this.spillDirectory, { recursive: true });
-      this.instance = await DuckDBInstance.create(':memory:', { temp_directory: this.spillDirectory });
+      // A bounded buffer pool keeps memory flat however large the table: merges beyond it spill to disk.
+      this.instance = await DuckDBInstance.create(':memory:', { temp_directory: this.spillDirectory, memory_limit: '256MB' });
     } catch (error) {
       await this.close();
       throw error;
