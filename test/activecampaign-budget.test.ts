@@ -120,3 +120,31 @@ test('a higher-priority waiter takes the next slot before earlier ones of lower 
   await Promise.all(all);
   assert.deepEqual(order, ['high', 'high-2', 'low-1', 'low-2', 'low-3']);
 });
+
+test('the in-flight limit follows the latency seen, and halves on throttling', async () => {
+  const budget = new RequestBudget({ requestsPerSecond: 100 });
+  assert.equal(budget.maxInFlight, 10, 'starts at twice the rate, at most 10');
+  // Requests that hold their slot 300 ms at 100/s need about 30 in flight to keep the pace.
+  const holdAll = Array.from({ length: 60 }, async () => {
+    const release = await budget.acquire();
+    await sleep(300);
+    release();
+  });
+  await Promise.all(holdAll);
+  assert.ok(budget.maxInFlight > 20, `grew to ${budget.maxInFlight}`);
+  assert.ok(budget.maxInFlight <= 32, 'never past the cap');
+  const before = budget.maxInFlight;
+  budget.pause(1);
+  assert.equal(budget.maxInFlight, Math.floor(before / 2));
+});
+
+test('a fixed maxInFlight does not adapt', async () => {
+  const budget = new RequestBudget({ requestsPerSecond: 100, maxInFlight: 3 });
+  await Promise.all(Array.from({ length: 6 }, async () => {
+    const release = await budget.acquire();
+    await sleep(100);
+    release();
+  }));
+  budget.pause(1);
+  assert.equal(budget.maxInFlight, 3);
+});

@@ -4,12 +4,20 @@ import { ConfigError } from './errors.js';
 export interface RequestBudgetOptions {
   /** Request starts per second, spread evenly: one start every 1/rate seconds, never a burst. */
   requestsPerSecond: number;
-  /** Requests allowed in flight at once (default: twice the rate, rounded up, at most MAX_IN_FLIGHT). */
+  /**
+   * Requests allowed in flight at once. Default: adaptive, starting at twice the rate (at most
+   * INITIAL_IN_FLIGHT) and following the latency seen (rate × latency, with headroom, at most MAX_IN_FLIGHT),
+   * halved on throttling. A number fixes it.
+   */
   maxInFlight?: number;
 }
 
-/** Requests in flight at most, whatever the rate. */
-export const MAX_IN_FLIGHT = 16;
+/** Where an adaptive limit starts: enough for 5/s at up to 2 s a request. */
+const INITIAL_IN_FLIGHT = 10;
+/** Requests in flight at most, whatever the rate and latency: bounds the pages held in memory. */
+export const MAX_IN_FLIGHT = 32;
+/** Weight of the newest request in the latency average. */
+const LATENCY_WEIGHT = 0.2;
 
 interface Waiter {
   priority: number;
@@ -27,7 +35,10 @@ interface Waiter {
  */
 export class RequestBudget {
   readonly requestsPerSecond: number;
-  readonly maxInFlight: number;
+  private limit: number;
+  private readonly adaptive: boolean;
+  /** Moving average of how long a request holds its slot, ms (0 until one ends). */
+  private latencyMs = 0;
   private readonly intervalMs: number;
   private readonly queue: Waiter[] = [];
   private inFlight = 0;
@@ -42,14 +53,32 @@ export class RequestBudget {
     if (!Number.isFinite(rate) || rate <= 0) {
       throw new ConfigError(`the request rate must be a positive number of requests per second (got ${rate})`);
     }
-    // Twice the rate covers latencies up to 2 s; the cap keeps an unthrottled run's pages in memory bounded.
-    const maxInFlight = options.maxInFlight ?? Math.min(MAX_IN_FLIGHT, Math.max(1, Math.ceil(rate * 2)));
+    const maxInFlight = options.maxInFlight ?? Math.min(INITIAL_IN_FLIGHT, Math.max(1, Math.ceil(rate * 2)));
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
       throw new ConfigError(`the number of requests in flight must be a whole number of at least 1 (got ${maxInFlight})`);
     }
     this.requestsPerSecond = rate;
-    this.maxInFlight = maxInFlight;
+    this.limit = maxInFlight;
+    this.adaptive = options.maxInFlight === undefined;
     this.intervalMs = 1000 / rate;
+  }
+
+  /** Requests allowed in flight now. */
+  get maxInFlight(): number {
+    return this.limit;
+  }
+
+  /**
+   * Keeps the pipe full whatever the latency: at `rate` starts per second, each request holding its slot
+   * `latency` seconds, about rate × latency are in flight. The limit grows one step per request towards that
+   * (with headroom for jitter), and drops at once when requests get faster.
+   */
+  private adapt(heldMs: number): void {
+    this.latencyMs = this.latencyMs === 0 ? heldMs : this.latencyMs + LATENCY_WEIGHT * (heldMs - this.latencyMs);
+    if (!this.adaptive) return;
+    const needed = Math.ceil((this.requestsPerSecond * this.latencyMs * 1.5) / 1000) + 1;
+    const target = Math.min(MAX_IN_FLIGHT, Math.max(2, needed));
+    this.limit = target > this.limit ? this.limit + 1 : Math.max(target, Math.min(this.limit, INITIAL_IN_FLIGHT));
   }
 
   /**
@@ -79,10 +108,14 @@ export class RequestBudget {
     });
   }
 
-  /** After a 429: no request of this budget starts before now + ms (requests in flight are left alone). */
+  /**
+   * After a 429: no request of this budget starts before now + ms (requests in flight are left alone), and an
+   * adaptive limit is halved, to grow back one request at a time.
+   */
   pause(ms: number): void {
     if (!Number.isFinite(ms) || ms <= 0) return;
     this.pausedUntil = Math.max(this.pausedUntil, performance.now() + ms);
+    if (this.adaptive) this.limit = Math.max(1, Math.floor(this.limit / 2));
     this.pump();
   }
 
@@ -105,10 +138,12 @@ export class RequestBudget {
       this.inFlight += 1;
       this.nextStartAt = Math.max(now, startAt) + this.intervalMs;
       let released = false;
+      const started = now;
       waiter.resolve(() => {
         if (released) return;
         released = true;
         this.inFlight -= 1;
+        this.adapt(performance.now() - started);
         this.pump();
       });
     }
