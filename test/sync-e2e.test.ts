@@ -33,11 +33,13 @@ const table = (name: string) => {
 describe('a first sync of every table', () => {
   const file = join(dir, 'all.duckdb');
   let stdout = '';
+  let stderr = '';
 
   before(async () => {
     const result = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${file}`]);
     assert.equal(result.code, 0, result.stderr);
     stdout = result.stdout;
+    stderr = result.stderr;
   });
 
   for (const t of TABLES) {
@@ -52,7 +54,19 @@ describe('a first sync of every table', () => {
 
   test('the summary lists every table and the key appears nowhere', () => {
     for (const t of TABLES) assert.match(stdout, new RegExp(`^${t.name}\\s`, 'm'));
-    assert.ok(!stdout.includes(sim.key));
+    assert.ok(!stdout.includes(sim.key) && !stderr.includes(sim.key));
+  });
+
+  test('permission-truncated deals are kept and counted in a warning', async () => {
+    const truncated = [...sim.account.records('deals')].filter((d) => d.isDisabled === 1);
+    assert.ok(truncated.length > 0, 'the account has deals in a restricted pipeline');
+    assert.match(stderr, new RegExp(`warn: deals: ${truncated.length} deals in pipelines the key may not manage`));
+    const rows = await readDuckDbTable(file, table('deals'));
+    const title = table('deals').columns.findIndex((c) => c.name === 'title');
+    const disabled = table('deals').columns.findIndex((c) => c.name === 'isdisabled');
+    const kept = rows.filter((r) => r[disabled] === true);
+    assert.equal(kept.length, truncated.length);
+    assert.ok(kept.every((r) => typeof r[title] === 'string'));
   });
 
   test('hard values arrive as the contract says', async () => {

@@ -9,7 +9,14 @@ export const deals: TableDef = {
   description: 'One row per deal; deals in pipelines the key may not manage keep only id, title and isdisabled.',
   primaryKey: ['id'],
   modes: ['full', 'incremental'],
-  source: { endpoint: endpoints.deals },
+  source: {
+    endpoint: endpoints.deals,
+    truncated: {
+      key: 'isDisabled',
+      equals: 1,
+      hint: 'deals in pipelines the key may not manage arrive with only id and title: give the key\'s group access to every pipeline (Settings → Users → Groups → Permissions → Deals)',
+    },
+  },
   incremental: { endpoint: endpoints.deals, cursor: 'mdate' },
   foreignKeys: [
     { column: 'account', table: 'accounts', references: 'id' },

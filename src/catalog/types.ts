@@ -75,6 +75,11 @@ export interface Source {
   readonly where?: { readonly key: string; readonly equals: string };
   /** Rows of another array joined on `row[on] = joined.id` (contacts_tags: contact-tag → tag). */
   readonly join?: { readonly as: 'tag'; readonly on: string; readonly endpoint: Endpoint };
+  /**
+   * Rows the API sends cut down because the key may not see them in full (deals in pipelines the user may not
+   * manage: `{id, isDisabled: 1, title}`). They are kept, other columns NULL, and counted in a warning.
+   */
+  readonly truncated?: { readonly key: string; readonly equals: unknown; readonly hint: string };
   /** Rows are read per parent: one request (sequence) per id of the parent endpoint's rows. */
   readonly perParent?: { readonly parent: Endpoint };
 }

@@ -166,6 +166,8 @@ class TableRun {
   readonly issues: ConversionIssue[] = [];
   conversionErrors = 0;
   readonly examples: ConversionIssue[] = [];
+  /** Rows the API cut down for lack of permission (catalog `source.truncated`). */
+  truncatedRows = 0;
   /** Incremental-capable tables track their cursor whenever their rows come with the cursor's stream. */
   readonly cursorColumn;
   buffer: TypedRow[] = [];
@@ -292,6 +294,10 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
           message: `${run.conversionErrors} values did not fit their column's type and were stored as NULL (e.g. ${examples})`,
         });
       }
+      const truncated = run.table.source.truncated;
+      if (truncated && run.truncatedRows > 0) {
+        ctx.emit({ type: 'warning', table: run.table.name, message: `${run.truncatedRows} ${truncated.hint}` });
+      }
       const record = tableRecord(run, 'success', requests);
       ctx.emit({ type: 'table-done', table: run.table.name, record });
       return { record };
@@ -362,8 +368,10 @@ function takeRows(
   else if (plan.join?.sideload) joined = indexById(page.body[plan.join.sideload]);
 
   const context: TypingContext = { timeZone: ctx.timeZone, offsetMinutes: pageOffset };
+  const truncated = run.table.source.truncated;
   for (const record of rows) {
     if (plan.where && record[plan.where.key] !== plan.where.equals) continue;
+    if (truncated && record[truncated.key] === truncated.equals) run.truncatedRows++;
     const tag = plan.join ? (joined?.get(String(record[plan.join.on])) ?? null) : undefined;
     run.buffer.push(run.convert(record, context, run.issues, tag));
     run.rows++;
