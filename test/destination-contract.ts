@@ -14,7 +14,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TABLES, columnName } from '../src/catalog/index.js';
@@ -23,6 +22,7 @@ import { openDestination } from '../src/destinations/index.js';
 import type {
   Destination, RunRecord, RunTableRecord, TableState, TypedRow, TypedValue,
 } from '../src/destinations/types.js';
+import { watchChild } from './support/child.js';
 
 /** One fresh store of the destination under test. */
 export interface ContractStore {
@@ -229,22 +229,8 @@ function startChild(uri: string, batches?: number) {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const lines = createInterface({ input: child.stdout });
-  const exited = new Promise<number | string | null>((resolveExit) => {
-    child.on('exit', (code, signal) => resolveExit(signal ?? code));
-  });
-  const waitFor = (predicate: (line: string) => boolean) => new Promise<string>((resolveLine, reject) => {
-    const onLine = (line: string) => {
-      if (!predicate(line)) return;
-      lines.off('line', onLine);
-      resolveLine(line);
-    };
-    lines.on('line', onLine);
-    void exited.then((status) => reject(new Error(`the child process ended (${String(status)}) first: ${stderr}`)));
-  });
-  return { child, waitFor, exited };
+  const watched = watchChild(child, 'the child process');
+  return { child, waitFor: watched.waitFor, exited: watched.exited };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DuckDBDateValue, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
@@ -23,6 +22,7 @@ import { columnList, quoteIdentifier, stagingName } from '../src/destinations/sq
 import type { RunRecord, TableState, TypedRow, TypedValue } from '../src/destinations/types.js';
 import { rowConverter } from '../src/engine/typing.js';
 import { destinationContract } from './destination-contract.js';
+import { watchChild } from './support/child.js';
 
 const CHILD_MODE = process.env.ACSYNC_DUCKDB_TEST_CHILD;
 
@@ -112,23 +112,8 @@ function child(mode: string, env: Record<string, string>, options: { uid?: numbe
     stdio: ['ignore', 'pipe', 'pipe'],
     ...options,
   });
-  let stderr = '';
-  process_.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const lines = createInterface({ input: process_.stdout });
-  const exited = new Promise<number | string | null>((resolveExit) => {
-    process_.on('exit', (code, signal) => resolveExit(code ?? signal));
-  });
-  /** Resolves with the first line `predicate` accepts, or rejects when the child ends first. */
-  const waitFor = (predicate: (line: string) => boolean) => new Promise<string>((resolveLine, reject) => {
-    const onLine = (line: string) => {
-      if (!predicate(line)) return;
-      lines.off('line', onLine);
-      resolveLine(line);
-    };
-    lines.on('line', onLine);
-    void exited.then((status) => reject(new Error(`child ${mode} ended (${String(status)}) before the line: ${stderr}`)));
-  });
-  return { process: process_, waitFor, exited, stderr: () => stderr };
+  const watched = watchChild(process_, `child ${mode}`);
+  return { process: process_, ...watched };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -24,6 +23,7 @@ import { destinationContract } from './destination-contract.js';
 import { currentFiles, queryParquet, readManifest, readParquetTable } from './support/read-parquet.js';
 import { startS3 } from './support/s3.js';
 import type { TestS3 } from './support/s3.js';
+import { watchChild } from './support/child.js';
 
 const CHILD_MODE = process.env.ACSYNC_PARQUET_TEST_CHILD;
 
@@ -85,22 +85,8 @@ function child(mode: string, env: Record<string, string>) {
     env: { ...process.env, ACSYNC_PARQUET_TEST_CHILD: mode, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  process_.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const lines = createInterface({ input: process_.stdout });
-  const exited = new Promise<number | string | null>((resolveExit) => {
-    process_.on('exit', (code, signal) => resolveExit(code ?? signal));
-  });
-  const waitFor = (predicate: (line: string) => boolean) => new Promise<string>((resolveLine, reject) => {
-    const onLine = (line: string) => {
-      if (!predicate(line)) return;
-      lines.off('line', onLine);
-      resolveLine(line);
-    };
-    lines.on('line', onLine);
-    void exited.then((status) => reject(new Error(`child ${mode} ended (${String(status)}) before the line: ${stderr}`)));
-  });
-  return { process: process_, waitFor, exited };
+  const watched = watchChild(process_, `child ${mode}`);
+  return { process: process_, waitFor: watched.waitFor, exited: watched.exited };
 }
 
 // ---------------------------------------------------------------------------------------------------

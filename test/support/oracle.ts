@@ -40,9 +40,12 @@ export function sortByKey(table: TableDef, rows: TypedRow[]): TypedRow[] {
   });
 }
 
-/** Reads a table back from a DuckDB file as typed rows (timestamps as µs bigints, dates as day numbers). */
-export async function readDuckDbTable(path: string, table: TableDef): Promise<TypedRow[]> {
-  const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+/**
+ * Reads `from` (a table name or a table function such as read_parquet) with DuckDB, typed as TypedRow
+ * (timestamps as µs bigints, dates as day numbers) and ordered by primary key.
+ */
+export async function readTypedWithDuckDb(database: string, from: string, table: TableDef): Promise<TypedRow[]> {
+  const instance = await DuckDBInstance.create(database, database === ':memory:' ? {} : { access_mode: 'READ_ONLY' });
   const connection = await instance.connect();
   try {
     const select = table.columns
@@ -54,7 +57,7 @@ export async function readDuckDbTable(path: string, table: TableDef): Promise<Ty
       })
       .join(', ');
     const order = table.primaryKey.map((k) => `"${k}"`).join(', ');
-    const reader = await connection.runAndReadAll(`SELECT ${select} FROM "${table.name}" ORDER BY ${order}`);
+    const reader = await connection.runAndReadAll(`SELECT ${select} FROM ${from} ORDER BY ${order}`);
     return reader.getRows().map((row) =>
       row.map((value, i): TypedValue => {
         if (value === null) return null;
@@ -68,4 +71,9 @@ export async function readDuckDbTable(path: string, table: TableDef): Promise<Ty
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/** Reads a table back from a DuckDB file. */
+export function readDuckDbTable(path: string, table: TableDef): Promise<TypedRow[]> {
+  return readTypedWithDuckDb(path, `"${table.name}"`, table);
 }

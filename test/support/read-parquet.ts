@@ -9,7 +9,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { getTable } from '../../src/catalog/index.js';
 import type { TableDef } from '../../src/catalog/index.js';
 import type { Manifest } from '../../src/destinations/parquet.js';
-import type { TypedRow, TypedValue } from '../../src/destinations/types.js';
+import type { TypedRow } from '../../src/destinations/types.js';
+import { readTypedWithDuckDb } from './oracle.js';
 
 function tableDef(table: TableDef | string): TableDef {
   if (typeof table !== 'string') return table;
@@ -53,30 +54,5 @@ export async function readParquetTable(dir: string, table: TableDef | string): P
   const def = tableDef(table);
   if (!readManifest(dir, def)) return [];
   const files = currentFiles(dir, def).map((file) => `'${file.replaceAll("'", "''")}'`).join(', ');
-  const select = def.columns
-    .map((c) => {
-      const q = `"${c.name}"`;
-      if (c.type === 'timestamp') return `epoch_us(${q}) AS ${q}`;
-      if (c.type === 'date') return `(${q} - DATE '1970-01-01') AS ${q}`;
-      return q;
-    })
-    .join(', ');
-  const order = def.primaryKey.map((k) => `"${k}"`).join(', ');
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    const reader = await connection.runAndReadAll(`SELECT ${select} FROM read_parquet([${files}]) ORDER BY ${order}`);
-    return reader.getRows().map((row) =>
-      row.map((value, i): TypedValue => {
-        if (value === null) return null;
-        const type = def.columns[i]?.type;
-        if (type === 'timestamp') return BigInt(value as bigint);
-        if (type === 'date') return Number(value);
-        return value as TypedValue;
-      }),
-    );
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  return readTypedWithDuckDb(':memory:', `read_parquet([${files}])`, def);
 }
