@@ -21,8 +21,11 @@ import {
 import { createLogger, parseLogFormat, registerSecret, type Logger } from './log.js';
 import { createProgress } from './progress.js';
 
-/** Exit codes: 0 every table copied; 1 the run failed; 2 bad input (nothing written); 3 some tables skipped or failed. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3 } as const;
+/**
+ * Exit codes: 0 every table copied; 1 the run failed; 2 bad input (nothing written); 3 some tables skipped or
+ * failed; 130 interrupted (SIGINT/SIGTERM), to be resumed by the next run.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, interrupted: 130 } as const;
 
 export function connectionOptions(command: Command): Command {
   return command
@@ -132,8 +135,13 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
     });
     progress.stop();
     const seconds = (Date.now() - started) / 1000;
-    printSummary(result, seconds, logger);
+    const interrupted = abort.signal.aborted;
+    printSummary(result, seconds, logger, interrupted);
     overrides.onResult?.(result, seconds);
+    if (interrupted) {
+      logger.warn('interrupted: every committed batch is kept, and the next sync resumes from there');
+      return EXIT.interrupted;
+    }
     if (result.run.status === 'success') return EXIT.ok;
     return result.run.status === 'partial' ? EXIT.partial : EXIT.failed;
   } finally {
@@ -144,7 +152,7 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
   }
 }
 
-function printSummary(result: SyncResult, seconds: number, logger: Logger): void {
+function printSummary(result: SyncResult, seconds: number, logger: Logger, interrupted: boolean): void {
   const { run } = result;
   const rows = run.tables.reduce((sum, t) => sum + t.rows, 0);
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -163,5 +171,5 @@ function printSummary(result: SyncResult, seconds: number, logger: Logger): void
     `${run.status}: ${rows} rows in ${seconds.toFixed(1)} s, ${result.requests} requests (${(result.requests / Math.max(seconds, 0.001)).toFixed(1)}/s), ${result.throttled} throttled, ${result.retries} retried, peak memory ${peakRssMb} MB`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  for (const t of run.tables) if (t.error) logger.warn(`${t.table}: ${t.error}`);
+  if (!interrupted) for (const t of run.tables) if (t.error) logger.warn(`${t.table}: ${t.error}`);
 }
