@@ -115,7 +115,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     if (!stream.perParent) continue;
     const parent = streams.find((s) => !s.perParent && s.endpoint.path === stream.perParent?.path);
     if (!parent) continue;
-    const rows = context.parentCollectors.get(parent.id) ?? deferred<Record<string, unknown>[]>();
+    const rows = context.parentCollectors.get(parent.id) ?? deferred<Record<string, unknown>[] | null>();
     context.parentCollectors.set(parent.id, rows);
     context.parentFeeds.set(stream.id, rows);
   }
@@ -151,8 +151,8 @@ interface RunContext {
   readonly signal: AbortSignal | undefined;
   /** Envelope rows of parent streams that a per-parent stream of this run needs (users_groups ← groups), by the
    * parent stream's id and by the per-parent stream's id. */
-  readonly parentCollectors: Map<string, Deferred<Record<string, unknown>[]>>;
-  readonly parentFeeds: Map<string, Deferred<Record<string, unknown>[]>>;
+  readonly parentCollectors: Map<string, ParentRows>;
+  readonly parentFeeds: Map<string, ParentRows>;
 }
 
 interface StreamResult {
@@ -275,7 +275,8 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
         }
       }
     }
-    parentCollector?.resolve(parentRows);
+    // A resumed parent stream skipped its first pages: the per-parent stream then reads the parents itself.
+    parentCollector?.resolve(start ? null : parentRows);
 
     for (const run of tables) {
       if (run.buffer.length > 0 || run.parentIds.length > 0) await commit(run, stream.id, ctx, position);
@@ -337,11 +338,8 @@ async function* pagesOf(stream: StreamPlan, ctx: RunContext, start: StreamPositi
     yield* readPages(ctx.client, stream.endpoint, { ...common, ...(start && { start }) });
     return;
   }
-  const feed = ctx.parentFeeds.get(stream.id);
-  let parents: Record<string, unknown>[];
-  if (feed) {
-    parents = await feed.promise;
-  } else {
+  let parents = (await ctx.parentFeeds.get(stream.id)?.promise) ?? null;
+  if (!parents) {
     parents = [];
     for await (const page of readPages(ctx.client, stream.perParent, { prefetch: ctx.prefetch, signal: ctx.signal })) {
       parents.push(...page.rows);
@@ -430,6 +428,9 @@ function indexById(value: unknown): Map<string, Record<string, unknown>> {
   if (Array.isArray(value)) for (const row of value as Record<string, unknown>[]) byId.set(String(row.id), row);
   return byId;
 }
+
+/** The envelope rows of a parent stream, or null when this run did not read them all. */
+type ParentRows = Deferred<Record<string, unknown>[] | null>;
 
 interface Deferred<T> {
   readonly promise: Promise<T>;
