@@ -152,6 +152,7 @@ describe('bad input: one line, exit 2, destination untouched', () => {
     ['unknown table', () => ['--url', sim.url, '--key', sim.key, '--tables', 'contacts,nope'], 2, /unknown table "nope"/],
     ['bad mode', () => ['--url', sim.url, '--key', sim.key, '--mode', 'lists=incremental'], 2, /lists cannot be synced incrementally/],
     ['wrong key', () => ['--url', sim.url, '--key', 'wrong-key-1234'], 1, /key|Forbidden/i],
+    ['a host that does not exist', () => ['--url', 'https://acme.invalid', '--key', sim.key], 1, /cannot find the host acme\.invalid/],
   ];
   for (const [name, args, code, message] of cases) {
     test(name, async () => {

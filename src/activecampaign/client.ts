@@ -198,6 +198,12 @@ export class ActiveCampaignClient {
       text = await response.text();
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
+      // A name the DNS says does not exist is a wrong URL, not a passing failure: no point retrying for a minute.
+      if (networkCause(error) === 'ENOTFOUND') {
+        return new Fatal(
+          new ApiError('unavailable', `cannot find the host ${url.hostname}: check the URL (copy it from ${WHERE})`, path),
+        );
+      }
       const timedOut = abort.timedOut;
       this.count(timedOut ? 'timeout' : 'network');
       const reason = timedOut ? `no complete answer within ${this.timeoutMs} ms` : `connection failed (${networkCause(error)})`;
