@@ -22,6 +22,7 @@ import {
 import type {
   Batch, Destination, RunRecord, TableState, TableWriter, TypedRow, TypedValue,
 } from './types.js';
+import { civilFromDays } from '../calendar.js';
 
 const STATE_TABLE = '_acsync_state';
 const RUNS_TABLE = '_acsync_runs';
@@ -562,22 +563,9 @@ function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
 }
 
-/** Year, month, day of a day number (days since 1970-01-01, proleptic Gregorian; H. Hinnant's algorithm). */
-function civilDate(days: number): [year: number, month: number, day: number] {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
-  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
-  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
-}
-
 /** `YYYY-MM-DD` of a day number, and the era suffix PostgreSQL needs for years before 1 (` BC`). */
 function dateParts(days: number): [date: string, era: string] {
-  const [year, month, day] = civilDate(days);
+  const [year, month, day] = civilFromDays(days);
   // Astronomical year 0 is 1 BC.
   const shownYear = year > 0 ? year : 1 - year;
   return [`${pad(shownYear, 4)}-${pad(month, 2)}-${pad(day, 2)}`, year > 0 ? '' : ' BC'];

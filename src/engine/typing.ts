@@ -7,6 +7,7 @@
  */
 import type { Column, TableDef } from '../catalog/index.js';
 import type { TypedRow, TypedValue } from '../destinations/types.js';
+import { daysFromCivil } from '../calendar.js';
 
 export interface TypingContext {
   /** IANA zone (from the user's `timezone` setting) or null. */
@@ -28,16 +29,6 @@ const SECONDS_PER_DAY = 86_400;
 
 // ---------------------------------------------------------------------------------------------------
 // Calendar arithmetic
-
-/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
-}
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;

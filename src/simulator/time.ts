@@ -3,6 +3,7 @@
  * has had no daylight-saving time since 2019), and values come in the API's three styles: ISO with offset,
  * naive account-local and naive UTC.
  */
+import { civilFromDays } from '../calendar.js';
 
 export const ACCOUNT_OFFSET_SECONDS = -3 * 3600;
 export const ACCOUNT_OFFSET = '-03:00';
@@ -16,16 +17,7 @@ export const DAY = 86400;
 const TWO_DIGITS: string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
 
 function datePart(days: number): string {
-  // Howard Hinnant's civil-from-days: exact for the proleptic Gregorian calendar.
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const [y, m, d] = civilFromDays(days);
   return `${y}-${TWO_DIGITS[m]}-${TWO_DIGITS[d]}`;
 }
 
