@@ -9,8 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDbDestination } from '../src/destinations/duckdb.js';
-import type { TableState } from '../src/destinations/types.js';
-import { contacts, typedContacts } from './support/contact-rows.js';
+import { contacts, loadPass, typedContacts } from './support/contact-rows.js';
 
 const rowCount = Number(process.argv[2] ?? 200_000);
 const batchRows = Number(process.argv[3] ?? 1000);
@@ -21,16 +20,8 @@ const dir = mkdtempSync(join(tmpdir(), 'acsync-bench-'));
 const destination = new DuckDbDestination({ path: join(dir, 'bench.duckdb') });
 
 async function pass(mode: 'full' | 'incremental'): Promise<number> {
-  const started = performance.now();
-  const writer = await destination.beginTable(contacts, mode, false);
-  for (let offset = 0; offset < rows.length; offset += batchRows) {
-    const batch = rows.slice(offset, offset + batchRows);
-    const position = { offset: offset + batch.length, rows: offset + batch.length };
-    const state: TableState = { mode, inProgress: { runId: 'bench', mode, stream: '/contacts', position } };
-    await writer.commit({ rows: batch }, state);
-  }
-  await writer.finish({ mode });
-  return (performance.now() - started) / 1000;
+  const seconds = await loadPass(destination, mode, rows, batchRows);
+  return seconds.commit + seconds.finish;
 }
 
 try {

@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalLakeStore, ParquetDestination } from '../src/destinations/parquet.js';
-import type { TableState } from '../src/destinations/types.js';
-import { contacts, typedContacts } from './support/contact-rows.js';
+import { contacts, loadPass, typedContacts } from './support/contact-rows.js';
 
 const rowCount = Number(process.argv[2] ?? 200_000);
 const batchRows = Number(process.argv[3] ?? 1000);
@@ -22,18 +21,8 @@ const dir = mkdtempSync(join(tmpdir(), 'acsync-parquet-bench-'));
 const destination = new ParquetDestination({ store: new LocalLakeStore(join(dir, 'lake')) });
 
 /** Seconds spent committing, and in `finish` (the merge into a new version). */
-async function pass(mode: 'full' | 'incremental'): Promise<{ commit: number; finish: number }> {
-  const started = performance.now();
-  const writer = await destination.beginTable(contacts, mode, false);
-  for (let offset = 0; offset < rows.length; offset += batchRows) {
-    const batch = rows.slice(offset, offset + batchRows);
-    const position = { offset: offset + batch.length, rows: offset + batch.length };
-    const state: TableState = { mode, inProgress: { runId: 'bench', mode, stream: '/contacts', position } };
-    await writer.commit({ rows: batch }, state);
-  }
-  const committed = performance.now();
-  await writer.finish({ mode });
-  return { commit: (committed - started) / 1000, finish: (performance.now() - committed) / 1000 };
+function pass(mode: 'full' | 'incremental'): Promise<{ commit: number; finish: number }> {
+  return loadPass(destination, mode, rows, batchRows);
 }
 
 try {

@@ -9,10 +9,9 @@
  * otherwise a throwaway local cluster with fsync on (test/support/postgres.ts, durable).
  */
 import { PostgresDestination, parsePostgresUri } from '../src/destinations/postgres.js';
-import type { TableState } from '../src/destinations/types.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { withPostgres } from '../test/support/read-postgres.js';
-import { contacts, typedContacts } from './support/contact-rows.js';
+import { contacts, loadPass, typedContacts } from './support/contact-rows.js';
 
 const rowCount = Number(process.argv[2] ?? 200_000);
 const batchRows = Number(process.argv[3] ?? 1000);
@@ -26,16 +25,8 @@ const url = external ?? server!.url;
 const destination = new PostgresDestination({ ...parsePostgresUri(url), schema: SCHEMA });
 
 async function pass(mode: 'full' | 'incremental'): Promise<number> {
-  const started = performance.now();
-  const writer = await destination.beginTable(contacts, mode, false);
-  for (let offset = 0; offset < rows.length; offset += batchRows) {
-    const batch = rows.slice(offset, offset + batchRows);
-    const position = { offset: offset + batch.length, rows: offset + batch.length };
-    const state: TableState = { mode, inProgress: { runId: 'bench', mode, stream: '/contacts', position } };
-    await writer.commit({ rows: batch }, state);
-  }
-  await writer.finish({ mode });
-  return (performance.now() - started) / 1000;
+  const seconds = await loadPass(destination, mode, rows, batchRows);
+  return seconds.commit + seconds.finish;
 }
 
 try {

@@ -1,6 +1,9 @@
-/** Contact records shaped like `GET /contacts` rows, for the destination load benchmarks, and their typed rows. */
+/**
+ * For the destination load benchmarks: contact records shaped like `GET /contacts` rows, their typed rows, and
+ * one pass of them through a destination's writer.
+ */
 import { getTable } from '../../src/catalog/index.js';
-import type { TypedRow } from '../../src/destinations/types.js';
+import type { Destination, TableState, TypedRow } from '../../src/destinations/types.js';
 import { rowConverter, type ConversionIssue } from '../../src/engine/typing.js';
 
 export const contacts = (() => {
@@ -40,4 +43,24 @@ export function typedContacts(count: number): { rows: TypedRow[]; typingSeconds:
   const typingSeconds = (performance.now() - started) / 1000;
   if (issues.length > 0) throw new Error(`unexpected conversion issues: ${JSON.stringify(issues.slice(0, 3))}`);
   return { rows, typingSeconds };
+}
+
+/** Writes `rows` through one pass of `destination` in batches; seconds spent committing and in `finish`. */
+export async function loadPass(
+  destination: Destination,
+  mode: 'full' | 'incremental',
+  rows: readonly TypedRow[],
+  batchRows: number,
+): Promise<{ commit: number; finish: number }> {
+  const started = performance.now();
+  const writer = await destination.beginTable(contacts, mode, false);
+  for (let offset = 0; offset < rows.length; offset += batchRows) {
+    const batch = rows.slice(offset, offset + batchRows);
+    const position = { offset: offset + batch.length, rows: offset + batch.length };
+    const state: TableState = { mode, inProgress: { runId: 'bench', mode, stream: '/contacts', position } };
+    await writer.commit({ rows: batch }, state);
+  }
+  const committed = performance.now();
+  await writer.finish({ mode });
+  return { commit: (committed - started) / 1000, finish: (performance.now() - committed) / 1000 };
 }
