@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError } from '../src/activecampaign/errors.js';
+import { ConfigError } from '../src/core/errors.js';
 import { RequestBudget } from '../src/activecampaign/rate-limiter.js';
 
 test('N acquisitions take about (N-1)/rate seconds, evenly spaced with no burst', async () => {

@@ -3,9 +3,10 @@ import { getEventListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { after, test } from 'node:test';
 import { ActiveCampaignClient, type ClientEvent, type ClientOptions, parseRetryAfter } from '../src/activecampaign/client.js';
-import { ApiError, ConfigError, errorMessageFromBody } from '../src/activecampaign/errors.js';
+import { errorMessageFromBody } from '../src/activecampaign/error-body.js';
+import { ApiError, ConfigError } from '../src/core/errors.js';
 import { RequestBudget } from '../src/activecampaign/rate-limiter.js';
-import { USER_AGENT } from '../src/version.js';
+import { USER_AGENT } from '../src/core/version.js';
 import { type Handler, json, raw, reset, type ScriptedServer, sequence, startScriptedServer } from './activecampaign-helpers.js';
 
 const KEY = 'k3y-0123456789abcdef-SECRET';

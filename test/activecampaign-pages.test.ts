@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ActiveCampaignClient } from '../src/activecampaign/client.js';
-import { ApiError } from '../src/activecampaign/errors.js';
+import { ApiError } from '../src/core/errors.js';
 import { type Page, readPages, type ReadOptions } from '../src/activecampaign/pages.js';
 import { RequestBudget } from '../src/activecampaign/rate-limiter.js';
 import { type Endpoint, endpoints } from '../src/catalog/index.js';

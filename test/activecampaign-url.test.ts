@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '../src/activecampaign/errors.js';
+import { ConfigError } from '../src/core/errors.js';
 import { normalizeBaseUrl } from '../src/activecampaign/url.js';
 
 const accepted: [input: string, expected: string][] = [

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { TABLES } from '../src/catalog/index.js';
 import { runAirbyte, type AirbyteFlags } from '../src/cli/airbyte.js';
-import type { TableState } from '../src/destinations/types.js';
+import type { TableState } from '../src/core/contract.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { readDuckDbTable, sortByKey } from './support/oracle.js';
 import { REPO_ROOT, duckDbCopy, inProcess, runCli, typedRows, type Captured } from './support/protocol-schemas/harness.js';

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigError } from '../src/activecampaign/errors.js';
+import { ConfigError } from '../src/core/errors.js';
 import { getTable } from '../src/catalog/index.js';
 import {
   chooseModes, loadConfigFile, parseFullRefresh, parseModes, resolveConnection, selectTables,
 } from '../src/cli/config.js';
-import type { TableState } from '../src/destinations/types.js';
+import type { TableState } from '../src/core/contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'acsync-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

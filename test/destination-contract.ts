@@ -21,7 +21,7 @@ import type { LogicalType, TableDef } from '../src/catalog/index.js';
 import { openDestination } from '../src/destinations/index.js';
 import type {
   Destination, RunRecord, RunTableRecord, TableState, TypedRow, TypedValue,
-} from '../src/destinations/types.js';
+} from '../src/core/contract.js';
 import { watchChild } from './support/child.js';
 
 /** One fresh store of the destination under test. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TABLES, getTable, type ReplicationMode } from '../src/catalog/index.js';
-import type { TableState } from '../src/destinations/types.js';
+import type { TableState } from '../src/core/contract.js';
 import { planStreams } from '../src/engine/plan.js';
 
 const table = (name: string) => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ConfigError } from '../src/activecampaign/errors.js';
+import { ConfigError } from '../src/core/errors.js';
 import { TABLES, getTable } from '../src/catalog/index.js';
 import type { TableDef } from '../src/catalog/index.js';
 import { openDestination } from '../src/destinations/index.js';
@@ -14,7 +14,7 @@ import {
 } from '../src/destinations/postgres.js';
 import type { PostgresOptions } from '../src/destinations/postgres.js';
 import { stagingName } from '../src/destinations/sql.js';
-import type { TableState, TypedRow, TypedValue } from '../src/destinations/types.js';
+import type { TableState, TypedRow, TypedValue } from '../src/core/contract.js';
 import { destinationContract } from './destination-contract.js';
 import { startPostgres } from './support/postgres.js';
 import type { TestPostgres } from './support/postgres.js';

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { TABLES, getTable, type TableDef } from '../src/catalog/index.js';
 import { runSinger, type SingerFlags } from '../src/cli/singer.js';
-import type { TableState, TypedRow } from '../src/destinations/types.js';
+import type { TableState, TypedRow } from '../src/core/contract.js';
 import { formatDate, formatTimestamp } from '../src/protocols/json-schema.js';
 import { parseSingerState } from '../src/protocols/singer.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';

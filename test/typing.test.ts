@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { getTable } from '../src/catalog/index.js';
 import type { Column, TableDef } from '../src/catalog/index.js';
-import {
-  isValidTimeZone, recordOffset, rowConverter, typeValue,
-} from '../src/engine/typing.js';
+import { isValidTimeZone } from '../src/core/time-zone.js';
+import { recordOffset, rowConverter, typeValue } from '../src/engine/typing.js';
 import type { ConversionIssue, TypingContext } from '../src/engine/typing.js';
 
 function table(name: string): TableDef {

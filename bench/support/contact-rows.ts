@@ -3,7 +3,7 @@
  * one pass of them through a destination's writer.
  */
 import { getTable } from '../../src/catalog/index.js';
-import type { Destination, TableState, TypedRow } from '../../src/destinations/types.js';
+import type { Destination, TableState, TypedRow } from '../../src/core/contract.js';
 import { rowConverter, type ConversionIssue } from '../../src/engine/typing.js';
 
 export const contacts = (() => {

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
-import { USER_AGENT } from '../version.js';
+import { USER_AGENT } from '../core/version.js';
 import { linkedAbort } from './abort.js';
-import { ApiError, ConfigError, errorMessageFromBody, type ApiErrorKind } from './errors.js';
+import { ApiError, ConfigError, type ApiErrorKind } from '../core/errors.js';
+import { errorMessageFromBody } from './error-body.js';
 import type { RequestBudget } from './rate-limiter.js';
 import { normalizeBaseUrl } from './url.js';
 

@@ -1,8 +1,8 @@
 import type { Endpoint } from '../catalog/index.js';
-import type { StreamPosition } from '../destinations/types.js';
+import type { StreamPosition } from '../core/contract.js';
 import type { ActiveCampaignClient } from './client.js';
 import { linkedAbort } from './abort.js';
-import { ApiError } from './errors.js';
+import { ApiError } from '../core/errors.js';
 
 /** Rows per request. The API's default is 20 and its maximum 100; it is always sent explicitly. */
 export const PAGE_LIMIT = 100;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../core/errors.js';
 
 export interface RequestBudgetOptions {
   /** Request starts per second, spread evenly: one start every 1/rate seconds, never a burst. */

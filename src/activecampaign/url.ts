@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../core/errors.js';
 
 const WHERE = 'copy it from Settings → Developer';
 /** Hosts the simulator runs on; only these may use plain http://. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
 import {
   AirbyteSink,
   catalogMessage,
@@ -24,8 +24,8 @@ import {
   type ProtocolEnvironment,
   type SourceConfig,
 } from '../protocols/source.js';
-import type { TableState } from '../destinations/types.js';
-import { redact, registerSecret } from './log.js';
+import type { TableState } from '../core/contract.js';
+import { redact, registerSecret } from '../core/secrets.js';
 import { withInterruption } from './singer.js';
 
 export interface AirbyteFlags {

@@ -3,9 +3,10 @@ import { ActiveCampaignClient } from '../activecampaign/client.js';
 import { RequestBudget } from '../activecampaign/rate-limiter.js';
 import { GRANT_HINT, checkAccess } from '../engine/access.js';
 import { checkAccount } from '../engine/sync.js';
-import { USER_AGENT } from '../version.js';
+import { USER_AGENT } from '../core/version.js';
 import { loadConfigFile, resolveConnection, selectTables, type SyncFlags } from './config.js';
-import { registerSecret, type Logger } from './log.js';
+import { registerSecret } from '../core/secrets.js';
+import type { Logger } from './log.js';
 import { EXIT, connectionOptions, runCli } from './sync.js';
 
 export function registerCheck(program: Command): void {

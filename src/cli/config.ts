@@ -6,11 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TABLES, getTable, type ReplicationMode, type TableDef } from '../catalog/index.js';
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { normalizeBaseUrl } from '../activecampaign/url.js';
 import type { TableSelection } from '../engine/plan.js';
-import { isValidTimeZone } from '../engine/typing.js';
-import type { TableState } from '../destinations/types.js';
+import { isValidTimeZone } from '../core/time-zone.js';
+import type { TableState } from '../core/contract.js';
 
 export const DEFAULT_CONFIG_FILE = 'acsync.json';
 export const DEFAULT_DEST = 'duckdb:activecampaign.duckdb';

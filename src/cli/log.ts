@@ -1,24 +1,12 @@
 /**
  * Log lines for people (text) or machines (one JSON object a line), always on stderr so stdout stays free for
- * results and protocol messages. Registered secrets are masked in everything written, as a last line of defence.
+ * results and protocol messages. Registered secrets (core/secrets.ts) are masked in everything written.
  */
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
+import { redact } from '../core/secrets.js';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'info' | 'warn' | 'error';
-
-const secrets = new Set<string>();
-
-/** Masks `value` wherever it would appear in output from now on. */
-export function registerSecret(value: string): void {
-  if (value.length >= 4) secrets.add(value);
-}
-
-export function redact(text: string): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join('***');
-  return out;
-}
 
 export interface Logger {
   readonly format: LogFormat;

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { registerAirbyte } from './airbyte.js';
 import { registerCheck } from './check.js';
 import { registerDemo } from './demo.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { JsonLineWriter } from '../protocols/message-sink.js';
 import { SingerSink, defaultStreams, parseSingerCatalog, parseSingerState, singerCatalog, type SingerState } from '../protocols/singer.js';
 import {
@@ -10,7 +10,8 @@ import {
   startingStates,
   type ProtocolEnvironment,
 } from '../protocols/source.js';
-import { createLogger, registerSecret } from './log.js';
+import { registerSecret } from '../core/secrets.js';
+import { createLogger } from './log.js';
 import { EXIT, reportError } from './sync.js';
 
 export interface SingerFlags {

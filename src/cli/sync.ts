@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
 import { ActiveCampaignClient } from '../activecampaign/client.js';
-import { ApiError, ConfigError } from '../activecampaign/errors.js';
+import { ApiError, ConfigError } from '../core/errors.js';
 import { RequestBudget } from '../activecampaign/rate-limiter.js';
 import { isLoopbackUrl } from '../activecampaign/url.js';
 import { openDestination } from '../destinations/index.js';
 import { checkAccount, sync, type SyncResult } from '../engine/sync.js';
-import { USER_AGENT } from '../version.js';
+import { USER_AGENT } from '../core/version.js';
 import {
   DEFAULT_DEST,
   checkTimeZone,
@@ -18,7 +18,8 @@ import {
   selectTables,
   type SyncFlags,
 } from './config.js';
-import { createLogger, parseLogFormat, registerSecret, type Logger } from './log.js';
+import { registerSecret } from '../core/secrets.js';
+import { createLogger, parseLogFormat, type Logger } from './log.js';
 import { createProgress } from './progress.js';
 
 /**

@@ -7,7 +7,7 @@ import {
   TIMESTAMP, TIMESTAMPTZ, VARCHAR, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import type { LogicalType, TableDef } from '../catalog/index.js';
-import type { TypedRow } from './types.js';
+import type { TypedRow } from '../core/contract.js';
 
 /** Rows per data chunk: DuckDB's vector size. */
 const CHUNK_ROWS = 2048;

@@ -12,13 +12,13 @@ import { closeSync, constants, openSync, readSync, statSync, accessSync } from '
 import { dirname, resolve } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
 import {
   columnList, commentStatements, createTableSql, quoteIdentifier, quoteLiteral, sqlType, stagingName,
   latestPerKey,
 } from './sql.js';
-import type { Batch, Destination, RunRecord, TableState, TableWriter } from './types.js';
+import type { Batch, Destination, RunRecord, TableState, TableWriter } from '../core/contract.js';
 import { ChunkBuilder } from './duckdb-chunks.js';
 
 const STATE_TABLE = '_acsync_state';

@@ -5,14 +5,15 @@
  * standard PG* environment variables.
  * Each destination lives in its own file and implements the contract of ./types.ts.
  */
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { DuckDbDestination } from './duckdb.js';
 import { parquetDestinationFromUri } from './parquet.js';
-import { PostgresDestination, parsePostgresUri, postgresOptionsFromEnv, redactUri } from './postgres.js';
+import { redactUri } from '../core/secrets.js';
+import { PostgresDestination, parsePostgresUri, postgresOptionsFromEnv } from './postgres.js';
 import { s3DestinationFromUri } from './s3.js';
-import type { Destination } from './types.js';
+import type { Destination } from '../core/contract.js';
 
-export type { Destination } from './types.js';
+export type { Destination } from '../core/contract.js';
 
 export function openDestination(uri: string): Destination {
   const value = uri.trim();

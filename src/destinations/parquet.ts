@@ -41,11 +41,11 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { TABLES } from '../catalog/index.js';
 import type { LogicalType, ReplicationMode, TableDef } from '../catalog/index.js';
 import { latestPerKey, quoteIdentifier, quoteLiteral } from './sql.js';
-import type { Batch, Destination, RunRecord, TableState, TableWriter } from './types.js';
+import type { Batch, Destination, RunRecord, TableState, TableWriter } from '../core/contract.js';
 import { ChunkBuilder } from './duckdb-chunks.js';
 
 /** Versions kept per table unless the URI says otherwise (`?keep=`). */

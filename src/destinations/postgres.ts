@@ -14,15 +14,16 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
+import { redactUri } from '../core/secrets.js';
 import type { LogicalType, ReplicationMode, TableDef } from '../catalog/index.js';
 import {
   columnList, commentStatements, createTableSql, latestPerKey, qualifiedName, quoteIdentifier, stagingName,
 } from './sql.js';
 import type {
   Batch, Destination, RunRecord, TableState, TableWriter, TypedRow, TypedValue,
-} from './types.js';
-import { civilFromDays } from '../calendar.js';
+} from '../core/contract.js';
+import { civilFromDays } from '../core/calendar.js';
 
 const STATE_TABLE = '_acsync_state';
 const RUNS_TABLE = '_acsync_runs';
@@ -149,11 +150,6 @@ function resolveOptions(given: {
     host, port, user, database, schema, sslMode, connectTimeoutSeconds,
     ...(password !== undefined && password !== '' && { password }),
   };
-}
-
-/** A URI with its password replaced by `***`, for messages. */
-export function redactUri(uri: string): string {
-  return uri.replace(/^([a-z]+:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1***@').replace(/([?&]password=)[^&#]*/i, '$1***');
 }
 
 /** Where the server is, for messages: `host:port`, or the socket file for a socket directory. */

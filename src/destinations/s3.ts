@@ -20,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
 import {
   LakeLock, ParquetDestination, keepOption, localPath, prepareLakeDirectory, splitLakeUri,
 } from './parquet.js';

@@ -3,7 +3,7 @@
  * logical type (tables.md 1.2). Every identifier is double-quoted: many column names are keywords.
  */
 import type { LogicalType, TableDef } from '../catalog/index.js';
-import type { TypedRow, TypedValue } from './types.js';
+import type { TypedRow, TypedValue } from '../core/contract.js';
 
 export type SqlDialect = 'duckdb' | 'postgres';
 

@@ -4,7 +4,7 @@
  */
 import type { Endpoint, Permission, TableDef } from '../catalog/index.js';
 import type { ActiveCampaignClient } from '../activecampaign/client.js';
-import { ApiError } from '../activecampaign/errors.js';
+import { ApiError } from '../core/errors.js';
 
 export interface TableAccess {
   readonly table: string;

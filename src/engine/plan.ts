@@ -4,7 +4,7 @@
  * /deals with include= feeds deals and deals_custom_fields_data), so each endpoint is read once per run.
  */
 import type { Endpoint, ReplicationMode, TableDef } from '../catalog/index.js';
-import type { TableState } from '../destinations/types.js';
+import type { TableState } from '../core/contract.js';
 import { formatAccountTime } from './time.js';
 
 /** How one table takes its rows from the pages of a stream. */

@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import type { Endpoint, ReplicationMode, TableDef } from '../catalog/index.js';
 import { columnName } from '../catalog/index.js';
 import type { ActiveCampaignClient } from '../activecampaign/client.js';
-import { ApiError } from '../activecampaign/errors.js';
+import { ApiError } from '../core/errors.js';
 import { readPages, type Page } from '../activecampaign/pages.js';
 import type {
   Destination,
@@ -18,7 +18,7 @@ import type {
   TableState,
   TableWriter,
   TypedRow,
-} from '../destinations/types.js';
+} from '../core/contract.js';
 import { planStreams, type StreamPlan, type TablePlan, type TableSelection } from './plan.js';
 import { microsToIso } from './time.js';
 import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';

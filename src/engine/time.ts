@@ -1,5 +1,5 @@
 /** Account-time helpers for the updated-since filter (written as `YYYY-MM-DD HH:MM:SS` in account time). */
-import { zoneOffsetMinutes } from './typing.js';
+import { zoneOffsetMinutes } from '../core/time-zone.js';
 
 export interface AccountTime {
   /** IANA zone from the user's settings, preferred: correct across daylight-saving changes. */

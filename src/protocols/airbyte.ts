@@ -6,10 +6,10 @@
  * next attempt resumes each pass at its last committed position, and incremental streams keep their cursor.
  */
 import { z } from 'zod';
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { TABLES, getTable, type Permission, type ReplicationMode, type TableDef } from '../catalog/index.js';
-import type { TableState } from '../destinations/types.js';
-import { redact } from '../cli/log.js';
+import type { TableState } from '../core/contract.js';
+import { redact } from '../core/secrets.js';
 import { GRANT_HINT, checkAccess } from '../engine/access.js';
 import { checkAccount } from '../engine/sync.js';
 import { replicationKey, selectColumns, tableSchema } from './json-schema.js';

@@ -5,7 +5,7 @@
  * RFC 3339 UTC string, date → `YYYY-MM-DD` string, boolean → boolean; every column nullable but the keys.
  */
 import type { Column, LogicalType, TableDef } from '../catalog/index.js';
-import type { TypedRow, TypedValue } from '../destinations/types.js';
+import type { TypedRow, TypedValue } from '../core/contract.js';
 
 export type JsonValue = string | number | boolean | null;
 

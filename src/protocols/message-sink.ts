@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
-import type { Batch, Destination, RunRecord, TableState, TableWriter } from '../destinations/types.js';
+import type { Batch, Destination, RunRecord, TableState, TableWriter } from '../core/contract.js';
 import { rowObject, type JsonValue } from './json-schema.js';
 
 /** JSON on a stream (messages one a line), waiting for the reader when the stream's buffer is full. */

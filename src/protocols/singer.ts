@@ -9,9 +9,9 @@
  * tells the target to drop rows of older versions: the replace that `full` means in a database.
  */
 import { z } from 'zod';
-import { ConfigError } from '../activecampaign/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { TABLES, getTable, type ReplicationMode, type TableDef } from '../catalog/index.js';
-import type { TableState } from '../destinations/types.js';
+import type { TableState } from '../core/contract.js';
 import { replicationKey, requiredColumns, selectColumns, tableSchema } from './json-schema.js';
 import { MessageSink, type JsonLineWriter, type PassMessages, type SinkStream } from './message-sink.js';
 import { defaultMode, parseTableState } from './source.js';

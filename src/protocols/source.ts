@@ -6,15 +6,15 @@ import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { ActiveCampaignClient } from '../activecampaign/client.js';
-import { ApiError, ConfigError } from '../activecampaign/errors.js';
+import { ApiError, ConfigError } from '../core/errors.js';
 import { RequestBudget } from '../activecampaign/rate-limiter.js';
 import { normalizeBaseUrl } from '../activecampaign/url.js';
 import type { TableDef } from '../catalog/index.js';
-import type { Destination, TableState } from '../destinations/types.js';
+import type { Destination, TableState } from '../core/contract.js';
 import type { TableSelection } from '../engine/plan.js';
 import { checkAccount, sync, type SyncEvent, type SyncResult } from '../engine/sync.js';
-import { isValidTimeZone } from '../engine/typing.js';
-import { USER_AGENT } from '../version.js';
+import { isValidTimeZone } from '../core/time-zone.js';
+import { USER_AGENT } from '../core/version.js';
 
 /** The API allows 5 requests per second per account. */
 export const MAX_REQUESTS_PER_SECOND = 5;

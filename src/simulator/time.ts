@@ -3,7 +3,7 @@
  * has had no daylight-saving time since 2019), and values come in the API's three styles: ISO with offset,
  * naive account-local and naive UTC.
  */
-import { civilFromDays } from '../calendar.js';
+import { civilFromDays } from '../core/calendar.js';
 
 export const ACCOUNT_OFFSET_SECONDS = -3 * 3600;
 export const ACCOUNT_OFFSET = '-03:00';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TABLES } from '../../src/catalog/index.js';
-import type { TypedRow } from '../../src/destinations/types.js';
+import type { TypedRow } from '../../src/core/contract.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { runCli } from './cli.js';
 import { expectedRows } from './oracle.js';

@@ -5,7 +5,7 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { TableDef } from '../../src/catalog/index.js';
-import type { TypedRow, TypedValue } from '../../src/destinations/types.js';
+import type { TypedRow, TypedValue } from '../../src/core/contract.js';
 import { rowConverter } from '../../src/engine/typing.js';
 import type { SimAccount } from '../../src/simulator/index.js';
 

@@ -9,7 +9,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { getTable } from '../../src/catalog/index.js';
 import type { TableDef } from '../../src/catalog/index.js';
 import type { Manifest } from '../../src/destinations/parquet.js';
-import type { TypedRow } from '../../src/destinations/types.js';
+import type { TypedRow } from '../../src/core/contract.js';
 import { readTypedWithDuckDb } from './oracle.js';
 
 function tableDef(table: TableDef | string): TableDef {

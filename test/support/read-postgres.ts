@@ -5,7 +5,7 @@
 import pg from 'pg';
 import type { TableDef } from '../../src/catalog/index.js';
 import { qualifiedName, quoteIdentifier } from '../../src/destinations/sql.js';
-import type { RunRecord, TypedRow } from '../../src/destinations/types.js';
+import type { RunRecord, TypedRow } from '../../src/core/contract.js';
 
 /** Runs `work` on a new connection to `url`, closed afterwards. */
 export async function withPostgres<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getTable } from '../../src/catalog/index.js';
-import type { TableState } from '../../src/destinations/types.js';
+import type { TableState } from '../../src/core/contract.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { openDestination } from '../../src/destinations/index.js';
 import { runCli, startCli } from './cli.js';

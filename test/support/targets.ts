@@ -1,7 +1,7 @@
 /** The destinations the end-to-end suites run against, each with a way to read a table back as typed rows. */
 import { join } from 'node:path';
 import type { TableDef } from '../../src/catalog/index.js';
-import type { TypedRow } from '../../src/destinations/types.js';
+import type { TypedRow } from '../../src/core/contract.js';
 import { readDuckDbTable } from './oracle.js';
 import { readParquetTable } from './read-parquet.js';
 import { startPostgres } from './postgres.js';

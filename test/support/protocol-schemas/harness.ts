@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TableDef } from '../../../src/catalog/index.js';
-import type { TypedRow, TypedValue } from '../../../src/destinations/types.js';
+import type { TypedRow, TypedValue } from '../../../src/core/contract.js';
 import type { ProtocolEnvironment } from '../../../src/protocols/source.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));

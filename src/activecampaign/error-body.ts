@@ -1,36 +1,5 @@
 import { STATUS_CODES } from 'node:http';
 
-/** Bad user input (the URL, the key, a setting): the message says what is wrong and how to fix it. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-export type ApiErrorKind =
-  | 'auth'
-  | 'permission'
-  | 'not_found'
-  | 'bad_request'
-  | 'redirect'
-  | 'unavailable'
-  | 'bad_response';
-
-/** A request ActiveCampaign did not answer usefully. The message never contains the API key. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  readonly kind: ApiErrorKind;
-  /** HTTP status of the last response, absent when none arrived (timeouts, resets). */
-  readonly status?: number;
-  /** Path below `/api/3`, without the query string. */
-  readonly path: string;
-
-  constructor(kind: ApiErrorKind, message: string, path: string, status?: number) {
-    super(message);
-    this.kind = kind;
-    this.path = path;
-    if (status !== undefined) this.status = status;
-  }
-}
-
 /**
  * The human message of an error response (activecampaign-api.md section 6): `message`, else the first
  * error's `title`, else its `detail`, else the HTTP status text.
