@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSimulator } from '../src/simulator/index.js';
+import { MAX_REQUESTS_PER_SECOND } from '../src/core/defaults.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,7 +28,7 @@ const { values: args } = parseArgs({
   },
 });
 
-const RATE = 5;
+const RATE = MAX_REQUESTS_PER_SECOND;
 const unthrottled = args.unthrottled;
 
 interface Summary {

@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ConfigError } from '../src/core/errors.js';
-import { getTable } from '../src/catalog/index.js';
 import {
-  chooseModes, loadConfigFile, parseFullRefresh, parseModes, resolveConnection, selectTables,
+  loadConfigFile, parseFullRefresh, parseModes, resolveConnection, selectTables,
 } from '../src/cli/config.js';
-import type { TableState } from '../src/core/contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'acsync-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,20 +50,4 @@ test('tables, exclusions and modes are checked against the catalog', () => {
   assert.throws(() => parseModes('contacts'), /bad --mode entry/);
   assert.throws(() => parseModes({ contacts: 'sometimes' }), /bad mode "sometimes"/);
   assert.equal(parseFullRefresh('all').size, 33);
-});
-
-test('modes: incremental by default where offered; forced or periodic full refreshes', () => {
-  const contacts = getTable('contacts');
-  const lists = getTable('lists');
-  assert.ok(contacts && lists);
-  const now = Date.parse('2026-01-31T00:00:00Z');
-  const states = new Map<string, TableState>([['contacts', { mode: 'incremental', lastFullAt: '2026-01-20T00:00:00Z' }]]);
-  const pick = (...args: Parameters<typeof chooseModes> extends [unknown, ...infer R] ? R : never) =>
-    chooseModes([contacts, lists], ...args).map((s) => `${s.table.name}=${s.mode}`);
-  assert.deepEqual(pick(new Map(), new Set(), states, undefined, now), ['contacts=incremental', 'lists=full']);
-  assert.deepEqual(pick(new Map(), new Set(['contacts']), states, undefined, now), ['contacts=full', 'lists=full']);
-  assert.deepEqual(pick(new Map([['contacts', 'full']]), new Set(), states, undefined, now), ['contacts=full', 'lists=full']);
-  assert.deepEqual(pick(new Map(), new Set(), states, 30, now), ['contacts=incremental', 'lists=full'], 'last full pass 11 days ago');
-  assert.deepEqual(pick(new Map(), new Set(), states, 7, now), ['contacts=full', 'lists=full'], 'older than 7 days');
-  assert.deepEqual(pick(new Map(), new Set(), new Map(), 7, now), ['contacts=full', 'lists=full'], 'never fully read');
 });

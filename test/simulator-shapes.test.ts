@@ -1,5 +1,5 @@
 /**
- * The simulator's responses against activecampaign-api.md section 9: envelopes, every key of every record,
+ * The simulator's responses against docs/activecampaign-api.md section 9: envelopes, every key of every record,
  * value styles (string ids, JSON numbers and booleans where the API sends them, the three timestamp styles),
  * `meta` forms, `links` forms, and the hard values a replicator must survive.
  */

@@ -14,7 +14,7 @@ export const contacts = (() => {
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** A record shaped like `GET /contacts` rows (activecampaign-api.md), varied per id. */
+/** A record shaped like `GET /contacts` rows (docs/activecampaign-api.md), varied per id. */
 export function contactRecord(id: number): Record<string, unknown> {
   const day = pad(1 + (id % 28));
   const time = `${pad(id % 24)}:${pad(id % 60)}:${pad((id * 7) % 60)}`;

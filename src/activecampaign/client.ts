@@ -76,7 +76,7 @@ const WHERE = 'Settings → Developer';
 
 /**
  * The only code that speaks HTTP to ActiveCampaign: GET requests under the account's budget, with the
- * API's retry rules (activecampaign-api.md sections 5 and 6) and errors sorted by what the user can do.
+ * API's retry rules (docs/activecampaign-api.md sections 5 and 6) and errors sorted by what the user can do.
  */
 export class ActiveCampaignClient {
   readonly baseUrl: string;

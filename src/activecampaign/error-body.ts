@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 
 /**
- * The human message of an error response (activecampaign-api.md section 6): `message`, else the first
+ * The human message of an error response (docs/activecampaign-api.md section 6): `message`, else the first
  * error's `title`, else its `detail`, else the HTTP status text.
  */
 export function errorMessageFromBody(body: unknown, status: number, statusText?: string): string {

@@ -36,7 +36,7 @@ export interface ReadOptions {
 }
 
 /**
- * The pages of one endpoint, in order (activecampaign-api.md section 2). Offset paging stops on a page
+ * The pages of one endpoint, in order (docs/activecampaign-api.md section 2). Offset paging stops on a page
  * shorter than the limit; once `meta.total` is known, pages below it are requested ahead, and the request
  * for the page after a full last page is skipped when the total says the table ends there. Keyset paging
  * (contacts) walks `id_greater` one page at a time. Unpaged endpoints answer in one request.

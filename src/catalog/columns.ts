@@ -6,11 +6,11 @@ interface ColumnOptions {
   readonly joined?: 'tag';
   readonly json?: true;
   readonly maxChars?: number;
-  /** Why the name is a reconstruction (tables.md 1.8). */
+  /** Why the name is a reconstruction (docs/tables.md 1.8). */
   readonly uncertain?: string;
 }
 
-/** Column names are the API key in ASCII lower case (tables.md 1.1). */
+/** Column names are the API key in ASCII lower case (docs/tables.md 1.1). */
 export function columnName(key: string): string {
   return key.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }

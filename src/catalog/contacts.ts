@@ -227,7 +227,7 @@ export const contacts_tags: TableDef = {
   incremental: {
     endpoint: endpoints.contacts,
     cursor: 'udate',
-    child: { include: 'contactTags.tag', rows: 'contactTags', parentKey: 'contact', joinRows: 'tags' },
+    child: { include: 'contactTags.tag', rows: 'contactTags', parentKey: 'contact', join: { on: 'tag', rows: 'tags' } },
   },
   foreignKeys: [
     { column: 'contact', table: 'contacts', references: 'id' },

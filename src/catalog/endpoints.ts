@@ -1,7 +1,7 @@
 import type { Endpoint } from './types.js';
 
 /**
- * The list endpoints the 33 tables are read from (activecampaign-api.md section 9). Tables that share an
+ * The list endpoints the 33 tables are read from (docs/activecampaign-api.md section 9). Tables that share an
  * endpoint share one request stream per run.
  */
 const list = (

@@ -7,13 +7,13 @@ import * as pipelines from './pipelines.js';
 import * as scores from './scores.js';
 import * as tasks from './tasks.js';
 import * as users from './users.js';
-import type { TableDef } from './types.js';
+import type { ReplicationMode, TableDef } from './types.js';
 
 export type * from './types.js';
 export { endpoints } from './endpoints.js';
 export { columnName } from './columns.js';
 
-/** The 33 tables, in the order of the product page (tables.md section 2). */
+/** The 33 tables, in the order of the product page (docs/tables.md section 2). */
 export const TABLES: readonly TableDef[] = [
   accounts.accounts,
   accounts.accounts_contacts,
@@ -57,3 +57,13 @@ export function getTable(name: string): TableDef | undefined {
 }
 
 export const TABLE_NAMES: readonly string[] = TABLES.map((t) => t.name);
+
+/** Whether the API lets this table be read incrementally (it has an update filter on its stream). */
+export function offersIncremental(table: TableDef): boolean {
+  return table.modes.includes('incremental');
+}
+
+/** A table's mode when nobody chose one: incremental where the table offers it. */
+export function defaultMode(table: TableDef): ReplicationMode {
+  return offersIncremental(table) ? 'incremental' : 'full';
+}

@@ -16,12 +16,12 @@ export interface Column {
   readonly source: string;
   /** Read from the row's joined object (contacts_tags: the tag) instead of the row itself. */
   readonly joined?: 'tag';
-  /** Text column kept for a nested value: objects and arrays become compact JSON text (tables.md 1.4). */
+  /** Text column kept for a nested value: objects and arrays become compact JSON text (docs/tables.md 1.4). */
   readonly json?: true;
   /** Cut text to this many Unicode code points (campaigns_messages_content.text). */
   readonly maxChars?: number;
   readonly description?: string;
-  /** Why the column's name is a reconstruction (tables.md 1.8), if it is one. */
+  /** Why the column's name is a reconstruction (docs/tables.md 1.8), if it is one. */
   readonly uncertain?: string;
 }
 
@@ -84,7 +84,7 @@ export interface Source {
   readonly perParent?: { readonly parent: Endpoint };
 }
 
-/** Incremental replication of a table (tables.md 1.6). */
+/** Incremental replication of a table (docs/tables.md 1.6). */
 export interface Incremental {
   /** The updated-since stream: the table's own endpoint or its parent's (children ride with `include=`). */
   readonly endpoint: Endpoint;
@@ -95,8 +95,8 @@ export interface Incremental {
     readonly include: string;
     readonly rows: string;
     readonly parentKey: string;
-    /** Sideload joined to each row, as `join` in full mode (contacts_tags: `tags`). */
-    readonly joinRows?: string;
+    /** Sideload joined to each row on `row[on] = joined.id`, as `join` in full mode (contacts_tags: `tags`). */
+    readonly join?: { readonly on: string; readonly rows: string };
   };
 }
 

@@ -20,13 +20,12 @@ import {
   parseSourceConfig,
   readJsonFile,
   runEngine,
-  startingStates,
   type ProtocolEnvironment,
   type SourceConfig,
 } from '../protocols/source.js';
 import type { TableState } from '../core/contract.js';
-import { redact, registerSecret } from '../core/secrets.js';
-import { withInterruption } from './singer.js';
+import { redact } from '../core/secrets.js';
+import { EXIT, withInterruption } from './exit.js';
 
 export interface AirbyteFlags {
   config?: string;
@@ -36,9 +35,7 @@ export interface AirbyteFlags {
 
 export const AIRBYTE_OPERATIONS = ['spec', 'check', 'discover', 'read'] as const;
 
-/** Airbyte reads the outcome from the messages; the exit code only says whether the operation itself failed. */
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
+// Airbyte reads the outcome from the messages; the exit code only says whether the operation itself failed.
 
 export function registerAirbyte(program: Command): void {
   program
@@ -73,13 +70,13 @@ export async function runAirbyte(operation: string, flags: AirbyteFlags, environ
     switch (operation) {
       case 'spec':
         await out.send([specMessage()]);
-        return EXIT_OK;
+        return EXIT.ok;
       case 'check':
         return await check(flags, environment, out);
       case 'discover':
         loadConfig(flags);
         await out.send([catalogMessage()]);
-        return EXIT_OK;
+        return EXIT.ok;
       case 'read':
         return await read(flags, environment, out, log);
       default:
@@ -88,15 +85,13 @@ export async function runAirbyte(operation: string, flags: AirbyteFlags, environ
   } catch (error) {
     const message = redact(errorText(error));
     await out.send([errorTraceMessage(message, error)]).catch(() => undefined);
-    return EXIT_FAILED;
+    return EXIT.failed;
   }
 }
 
 function loadConfig(flags: AirbyteFlags): SourceConfig {
   if (!flags.config) throw new ConfigError('--config is required: a JSON file with the url and key of the account');
-  const config = parseSourceConfig(readJsonFile(flags.config, 'config'));
-  registerSecret(config.key);
-  return config;
+  return parseSourceConfig(readJsonFile(flags.config, 'config'));
 }
 
 /** A check the user can act on (bad config, key or permissions) is a FAILED status, not a failed operation. */
@@ -109,7 +104,7 @@ async function check(flags: AirbyteFlags, environment: ProtocolEnvironment, out:
     result = { succeeded: false, message: errorText(error) };
   }
   await out.send([connectionStatusMessage(result.succeeded ? 'SUCCEEDED' : 'FAILED', redact(result.message))]);
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 async function read(
@@ -126,10 +121,10 @@ async function read(
     : new Map();
   if (streams.length === 0) {
     log('WARN', 'the configured catalog has no stream; nothing to read');
-    return EXIT_OK;
+    return EXIT.ok;
   }
   const selection = streams.map(({ table, mode }) => ({ table, mode }));
-  const sink = new AirbyteSink(out, streams, startingStates(stored, selection, config.startDate));
+  const sink = new AirbyteSink(out, streams, stored);
   log('INFO', `reading ${streams.length} streams from ${config.baseUrl}`);
   const result = await runEngine({
     config,
@@ -153,5 +148,5 @@ async function read(
   await out.send(traces);
   const records = result.run.tables.reduce((sum, t) => sum + t.rows, 0);
   log('INFO', `${result.run.status}: ${records} records, ${result.requests} requests`);
-  return failed.length === 0 ? EXIT_OK : EXIT_FAILED;
+  return failed.length === 0 ? EXIT.ok : EXIT.failed;
 }

@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
-import { ActiveCampaignClient } from '../activecampaign/client.js';
-import { RequestBudget } from '../activecampaign/rate-limiter.js';
 import { GRANT_HINT, checkAccess } from '../engine/access.js';
-import { checkAccount } from '../engine/sync.js';
-import { USER_AGENT } from '../core/version.js';
+import { openAccount } from '../engine/run.js';
 import { loadConfigFile, resolveConnection, selectTables, type SyncFlags } from './config.js';
-import { registerSecret } from '../core/secrets.js';
+import { EXIT, runCli } from './exit.js';
 import type { Logger } from './log.js';
-import { EXIT, connectionOptions, runCli } from './sync.js';
+import { connectionOptions } from './sync.js';
 
 export function registerCheck(program: Command): void {
   connectionOptions(
@@ -24,15 +21,8 @@ export function registerCheck(program: Command): void {
 export async function runCheck(flags: SyncFlags, logger: Logger): Promise<number> {
   const file = loadConfigFile(flags.config);
   const connection = resolveConnection(flags, file);
-  registerSecret(connection.key);
   const tables = selectTables(flags.tables ?? file.tables, flags.exclude ?? file.exclude);
-  const client = new ActiveCampaignClient({
-    baseUrl: connection.baseUrl,
-    key: connection.key,
-    budget: new RequestBudget({ requestsPerSecond: 5 }),
-    userAgent: USER_AGENT,
-  });
-  const { user } = await checkAccount(client);
+  const { client, user } = await openAccount(connection);
   logger.info(`credentials ok: ${connection.baseUrl} as ${String(user.username ?? user.email ?? user.id)}`);
 
   const access = await checkAccess(client, tables);

@@ -6,14 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TABLES, getTable, type ReplicationMode, type TableDef } from '../catalog/index.js';
+import { MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
+import { registerSecret } from '../core/secrets.js';
 import { normalizeBaseUrl } from '../activecampaign/url.js';
-import type { TableSelection } from '../engine/plan.js';
 import { isValidTimeZone } from '../core/time-zone.js';
-import type { TableState } from '../core/contract.js';
 
 export const DEFAULT_CONFIG_FILE = 'acsync.json';
-export const DEFAULT_DEST = 'duckdb:activecampaign.duckdb';
 
 const listOrString = z.union([z.string(), z.array(z.string())]);
 
@@ -27,7 +26,7 @@ const configFileSchema = z
     exclude: listOrString.optional(),
     mode: z.union([z.string(), z.record(z.string(), z.enum(['full', 'incremental']))]).optional(),
     timezone: z.string().optional(),
-    requestsPerSecond: z.number().positive().max(5).optional(),
+    requestsPerSecond: z.number().positive().max(MAX_REQUESTS_PER_SECOND).optional(),
     overlapHours: z.number().min(0).optional(),
     fullRefreshEveryDays: z.number().positive().optional(),
   })
@@ -92,6 +91,8 @@ export function resolveConnection(flags: ConnectionFlags, file: ConfigFile, env 
   if (!key || !key.trim()) {
     throw new ConfigError('no ActiveCampaign key: pass --key (or set ACTIVECAMPAIGN_KEY); copy it from Settings → Developer');
   }
+  // The key is masked before anything is said about the URL: a key pasted into the URL must not be echoed.
+  registerSecret(key.trim());
   return { baseUrl: normalizeBaseUrl(url), key: key.trim() };
 }
 
@@ -153,35 +154,14 @@ export function parseFullRefresh(value: string | undefined): Set<string> {
   return new Set(splitList(value).map((n) => requireTable(n, '--full-refresh').name));
 }
 
-/**
- * Each table's mode for this run: a forced full refresh, else the chosen mode (default: incremental where
- * offered), turned into a full pass when the last full pass is older than `fullRefreshEveryDays`.
- */
-export function chooseModes(
-  tables: readonly TableDef[],
-  modes: ReadonlyMap<string, ReplicationMode>,
-  fullRefresh: ReadonlySet<string>,
-  states: ReadonlyMap<string, TableState>,
-  fullRefreshEveryDays: number | undefined,
-  now = Date.now(),
-): TableSelection[] {
-  return tables.map((table) => {
-    const preferred = modes.get(table.name) ?? (table.modes.includes('incremental') ? 'incremental' : 'full');
-    if (preferred === 'full' || fullRefresh.has(table.name)) return { table, mode: 'full' as const };
-    const lastFull = states.get(table.name)?.lastFullAt;
-    // A table never fully read counts as due: an incremental pass cannot see the deletions a full one clears.
-    const stale =
-      fullRefreshEveryDays !== undefined &&
-      (lastFull === undefined || now - Date.parse(lastFull) > fullRefreshEveryDays * 86_400_000);
-    return { table, mode: stale ? ('full' as const) : ('incremental' as const) };
-  });
-}
-
-export function parsePositiveNumber(value: string | undefined, flag: string, max?: number): number | undefined {
+/** A number flag: above 0 (or 0 too, with `zero`), and at most `max` when given. */
+export function parsePositiveNumber(value: string | undefined, flag: string, max?: number, options: { zero?: boolean } = {}): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (max !== undefined && n > max)) {
-    throw new ConfigError(`${flag} must be a number above 0${max !== undefined ? ` and at most ${max}` : ''} (got "${value}")`);
+  const low = options.zero ? n < 0 : n <= 0;
+  if (value.trim() === '' || !Number.isFinite(n) || low || (max !== undefined && n > max)) {
+    const range = `${options.zero ? 'of 0 or more' : 'above 0'}${max !== undefined ? ` and at most ${max}` : ''}`;
+    throw new ConfigError(`${flag} must be a number ${range} (got "${value}")`);
   }
   return n;
 }

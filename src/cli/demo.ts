@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
 import { startSimulator } from '../simulator/index.js';
 import { parsePositiveNumber } from './config.js';
-import { EXIT, runCli, runSync } from './sync.js';
+import { EXIT, runCli } from './exit.js';
+import { runSync } from './sync.js';
 
 const DEMO_FILE = 'activecampaign.duckdb';
 
@@ -17,7 +19,7 @@ export function registerDemo(program: Command): void {
     .action(async (flags: { dest?: string; contacts: string; unthrottled?: boolean; logFormat?: string }) => {
       process.exitCode = await runCli(flags.logFormat, async (logger) => {
         const contacts = parsePositiveNumber(flags.contacts, '--contacts') ?? 1000;
-        const simulator = await startSimulator({ contacts: Math.round(contacts), rateLimit: flags.unthrottled ? 0 : 5 });
+        const simulator = await startSimulator({ contacts: Math.round(contacts), rateLimit: flags.unthrottled ? 0 : MAX_REQUESTS_PER_SECOND });
         logger.info(`simulated ActiveCampaign account (${Math.round(contacts)} contacts) at ${simulator.url}`);
         try {
           const dest = flags.dest ?? `duckdb:${DEMO_FILE}`;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { TABLES, type TableDef } from '../catalog/index.js';
+import { TABLES, defaultMode, type TableDef } from '../catalog/index.js';
 
 /** The catalog as data: what `discover --json` prints and what the protocol modes build on. */
 export function describeTable(table: TableDef) {
@@ -9,7 +9,7 @@ export function describeTable(table: TableDef) {
     description: table.description,
     primaryKey: table.primaryKey,
     modes: table.modes,
-    defaultMode: table.modes.includes('incremental') ? 'incremental' : 'full',
+    defaultMode: defaultMode(table),
     cursor: table.incremental?.cursor ?? null,
     source: table.source.endpoint.path,
     permission: table.source.endpoint.permission,

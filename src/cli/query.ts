@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
-import { runCli } from './sync.js';
+import { runCli } from './exit.js';
 
 /** Runs SQL against the DuckDB copy, read-only: handy where the duckdb CLI is not installed. */
 export function registerQuery(program: Command): void {

@@ -2,17 +2,9 @@ import type { Command } from 'commander';
 import { ConfigError } from '../core/errors.js';
 import { JsonLineWriter } from '../protocols/message-sink.js';
 import { SingerSink, defaultStreams, parseSingerCatalog, parseSingerState, singerCatalog, type SingerState } from '../protocols/singer.js';
-import {
-  eventLogLine,
-  parseSourceConfig,
-  readJsonFile,
-  runEngine,
-  startingStates,
-  type ProtocolEnvironment,
-} from '../protocols/source.js';
-import { registerSecret } from '../core/secrets.js';
+import { eventLogLine, parseSourceConfig, readJsonFile, runEngine, type ProtocolEnvironment } from '../protocols/source.js';
+import { EXIT, exitCodeOf, reportError, withInterruption } from './exit.js';
 import { createLogger } from './log.js';
-import { EXIT, reportError } from './sync.js';
 
 export interface SingerFlags {
   config?: string;
@@ -51,7 +43,6 @@ export async function runSinger(flags: SingerFlags, environment: ProtocolEnviron
     }
     if (!flags.config) throw new ConfigError('--config is required: a JSON file with the url and key of the account');
     const config = parseSourceConfig(readJsonFile(flags.config, 'config'));
-    registerSecret(config.key);
     const warn = (message: string) => logger.warn(message);
     const catalogFile = flags.catalog ?? flags.properties;
     const streams = catalogFile ? parseSingerCatalog(readJsonFile(catalogFile, 'catalog'), warn) : defaultStreams();
@@ -64,9 +55,8 @@ export async function runSinger(flags: SingerFlags, environment: ProtocolEnviron
     }
 
     const selection = streams.map(({ table, mode }) => ({ table, mode }));
-    const sink = new SingerSink(out, streams, startingStates(stored.states, selection, config.startDate), stored);
+    const sink = new SingerSink(out, streams, stored.states, stored);
     logger.info(`syncing ${streams.length} streams from ${config.baseUrl}`);
-    const started = Date.now();
     const result = await runEngine({
       config,
       destination: sink,
@@ -79,25 +69,9 @@ export async function runSinger(flags: SingerFlags, environment: ProtocolEnviron
     });
     const { run } = result;
     const records = run.tables.reduce((sum, t) => sum + t.rows, 0);
-    const seconds = (Date.now() - started) / 1000;
-    logger.info(`${run.status}: ${records} records in ${seconds.toFixed(1)} s, ${result.requests} requests`);
-    if (run.status === 'success') return EXIT.ok;
-    return run.status === 'partial' ? EXIT.partial : EXIT.failed;
+    logger.info(`${run.status}: ${records} records in ${result.seconds.toFixed(1)} s, ${result.requests} requests`);
+    return exitCodeOf(run.status);
   } catch (error) {
     return reportError(error, logger);
-  }
-}
-
-/** Runs `body` with a signal that SIGINT and SIGTERM abort: the run stops, its last STATE stands. */
-export async function withInterruption<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await body(abort.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }

@@ -5,7 +5,9 @@
  */
 import type { Endpoint, ReplicationMode, TableDef } from '../catalog/index.js';
 import type { TableState } from '../core/contract.js';
-import { formatAccountTime } from './time.js';
+import { passStart, updatedAfter, type AccountTime, type TableSelection } from './cursor.js';
+
+export type { TableSelection } from './cursor.js';
 
 /** How one table takes its rows from the pages of a stream. */
 export interface TablePlan {
@@ -35,15 +37,10 @@ export interface StreamPlan {
 }
 
 export interface PlanOptions {
-  /** Overlap subtracted from an incremental cursor, in seconds (tables.md 1.6: default one day). */
+  /** Overlap subtracted from an incremental cursor, in seconds (docs/tables.md 1.6: default one day). */
   readonly overlapSeconds: number;
-  /** Offset of the account's time zone in minutes (filters are written in account time), or an IANA zone. */
-  readonly accountTime: { readonly timeZone: string | null; readonly offsetMinutes: number };
-}
-
-export interface TableSelection {
-  readonly table: TableDef;
-  readonly mode: ReplicationMode;
+  /** The account's zone or offset: filters are written in account time. */
+  readonly accountTime: AccountTime;
 }
 
 export function planStreams(
@@ -69,7 +66,7 @@ export function planStreams(
     if (mode === 'incremental') {
       const inc = table.incremental;
       if (!inc) throw new Error(`${table.name} has no incremental mode`);
-      const since = incrementalSince(states.get(table.name));
+      const since = passStart(states.get(table.name));
       const member: TablePlan = {
         table,
         mode,
@@ -77,7 +74,7 @@ export function planStreams(
         cursor: inc.cursor,
         ...(since && { since }),
         ...(inc.child && { parentKey: inc.child.parentKey }),
-        ...(inc.child?.joinRows && { join: { on: 'tag', sideload: inc.child.joinRows } }),
+        ...(inc.child?.join && { join: { on: inc.child.join.on, sideload: inc.child.join.rows } }),
       };
       add(`incremental ${inc.endpoint.path}`, inc.endpoint, member, { ...(inc.child && { include: inc.child.include }) });
     } else {
@@ -102,7 +99,7 @@ export function planStreams(
     if (group.includes.size > 0) params.include = [...group.includes].sort().join(',');
     // A shared incremental stream starts from the oldest of its tables' cursors; none means read everything.
     const since = group.since.some((s) => s === undefined) ? undefined : group.since.sort()[0];
-    if (since) params['filters[updated_after]'] = formatAccountTime(since, options.accountTime, options.overlapSeconds);
+    if (since) params['filters[updated_after]'] = updatedAfter(since, options.accountTime, options.overlapSeconds);
     const id = [group.endpoint.path, ...Object.entries(params).map(([k, v]) => `${k}=${v}`)].join(' ');
     return {
       id,
@@ -119,11 +116,4 @@ function commonFilters(filters: readonly Record<string, string>[]): Record<strin
   const [first, ...rest] = filters;
   if (!first) return {};
   return Object.fromEntries(Object.entries(first).filter(([k, v]) => rest.every((f) => f[k] === v)));
-}
-
-/** The cursor an incremental pass starts from: a pass in progress keeps its own bound, else the last cursor. */
-function incrementalSince(state: TableState | undefined): string | undefined {
-  if (state?.inProgress?.mode === 'incremental') return state.inProgress.since;
-  // A full pass records the cursor too, so a table can switch from full to incremental without a re-read.
-  return state?.cursor;
 }

@@ -19,17 +19,20 @@ import type {
   TableWriter,
   TypedRow,
 } from '../core/contract.js';
-import { planStreams, type StreamPlan, type TablePlan, type TableSelection } from './plan.js';
-import { microsToIso } from './time.js';
+import { DEFAULT_BATCH_ROWS, DEFAULT_BATCH_SECONDS, DEFAULT_PREFETCH } from '../core/defaults.js';
+import { CursorTracker, type TableSelection } from './cursor.js';
+import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
 import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
 
 export interface SyncOptions {
   readonly client: ActiveCampaignClient;
   readonly destination: Destination;
   readonly selection: readonly TableSelection[];
-  /** IANA zone of the account, when the user gives one (tables.md 1.5). */
+  /** The states the run starts from (engine/run.ts adds `start_date`); read from the destination when absent. */
+  readonly states?: ReadonlyMap<string, TableState>;
+  /** IANA zone of the account, when the user gives one (docs/tables.md 1.5). */
   readonly timeZone: string | null;
-  /** The account's UTC offset in minutes, from `checkAccount`: types naive timestamps when no zone is set. */
+  /** The account's UTC offset in minutes, from `openAccount` (engine/run.ts): types naive timestamps when no zone is set. */
   readonly accountOffsetMinutes: number;
   /** Overlap re-read before an incremental cursor, seconds. */
   readonly overlapSeconds: number;
@@ -55,24 +58,6 @@ export interface SyncResult {
   readonly retries: number;
 }
 
-const DEFAULT_BATCH_ROWS = 2000;
-const DEFAULT_BATCH_SECONDS = 2;
-
-export interface AccountCheck {
-  readonly user: Record<string, unknown>;
-  /** UTC offset of the account's ISO timestamps (minutes east), or null when /users/me carries none. */
-  readonly offsetMinutes: number | null;
-}
-
-/**
- * The credential check (GET /users/me). It doubles as the source of the account's UTC offset: the user's
- * timestamps are ISO in account time, which types naive account-local timestamps when no zone is configured.
- */
-export async function checkAccount(client: ActiveCampaignClient): Promise<AccountCheck> {
-  const user = await client.me();
-  return { user, offsetMinutes: recordOffset(user) };
-}
-
 export async function sync(options: SyncOptions): Promise<SyncResult> {
   const { client, destination, signal } = options;
   const emit = options.onEvent ?? (() => undefined);
@@ -82,7 +67,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
   const accountOffset = options.accountOffsetMinutes;
   // Every request in flight listens to the run's signal; dozens at once are expected, not a leak.
   if (signal) setMaxListeners(256, signal);
-  const states = await destination.readState();
+  const states = options.states ?? (await destination.readState());
   const streams = planStreams(options.selection, states, {
     overlapSeconds: options.overlapSeconds,
     accountTime: { timeZone: options.timeZone, offsetMinutes: accountOffset },
@@ -103,7 +88,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     accountOffset,
     batchRows: options.batchRows ?? DEFAULT_BATCH_ROWS,
     batchMs: (options.batchSeconds ?? DEFAULT_BATCH_SECONDS) * 1000,
-    prefetch: options.prefetch ?? 4,
+    prefetch: options.prefetch ?? DEFAULT_PREFETCH,
     emit,
     signal,
     parentCollectors: new Map(),
@@ -175,7 +160,7 @@ class TableRun {
   rows = 0;
   pages = 0;
   lastCommit = Date.now();
-  maxCursor: bigint | null = null;
+  readonly cursor: CursorTracker;
   writer!: TableWriter;
 
   constructor(
@@ -185,6 +170,8 @@ class TableRun {
     readonly resume: boolean,
   ) {
     this.convert = rowConverter(plan.table);
+    // A resumed pass keeps the largest cursor it had committed before the crash.
+    this.cursor = new CursorTracker(resume ? previous?.inProgress?.maxCursor : undefined);
     const incremental = plan.table.incremental;
     this.cursorColumn =
       incremental && incremental.endpoint.path === stream.endpoint.path
@@ -203,15 +190,17 @@ class TableRun {
   /** The state to store with a batch: where to resume, and the cursor so far. */
   state(stream: string, runId: string, position: StreamPosition | null): TableState {
     const previousCursor = this.previous?.cursor;
-    const seen = this.maxCursor === null ? undefined : microsToIso(this.maxCursor);
-    const cursor = seen && (!previousCursor || seen > previousCursor) ? seen : previousCursor;
+    const seen = this.cursor.seen;
     // Until the pass ends, the committed cursor stays the previous one: a crash must not skip unread changes.
     const base: TableState = {
       mode: this.mode,
       ...(this.previous?.lastFullAt && { lastFullAt: this.previous.lastFullAt }),
       ...(previousCursor && { cursor: previousCursor }),
     };
-    if (position === null) return { ...base, ...(cursor && { cursor }) };
+    if (position === null) {
+      const cursor = this.cursor.next(previousCursor);
+      return { ...base, ...(cursor && { cursor }) };
+    }
     return {
       ...base,
       inProgress: {
@@ -232,10 +221,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
     const crashed = previous?.inProgress;
     // A crashed pass of the same mode is continued: its staging rows are kept and its position reused.
     const resume = !!crashed && crashed.mode === plan.mode;
-    const run = new TableRun(plan, stream, previous, resume);
-    // A resumed pass keeps the largest cursor it had committed before the crash.
-    if (resume && crashed?.maxCursor) run.maxCursor = BigInt(Date.parse(crashed.maxCursor)) * 1000n;
-    return run;
+    return new TableRun(plan, stream, previous, resume);
   });
   const start = resumePosition(stream, tables);
   let requests = 0;
@@ -386,7 +372,7 @@ function takeRows(
   if (run.cursorColumn) {
     for (const parent of page.rows) {
       const value = typeValue(run.cursorColumn, parent[run.cursorColumn.source], context);
-      if (typeof value === 'bigint' && (run.maxCursor === null || value > run.maxCursor)) run.maxCursor = value;
+      if (typeof value === 'bigint') run.cursor.observe(value);
     }
   }
   run.pages++;

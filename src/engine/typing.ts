@@ -1,5 +1,5 @@
 /**
- * Turns API values into values of the catalog's logical types (tables.md 1.3-1.5).
+ * Turns API values into values of the catalog's logical types (docs/tables.md 1.3-1.5).
  *
  * This runs on every value of every row, so the parsers scan characters instead of using regular
  * expressions, a table's column plans are built once (`rowConverter`), and time-zone offsets come from the
@@ -326,7 +326,7 @@ export function typeValue(column: Column, raw: unknown, ctx: TypingContext, issu
  * Builds a table's row converter once (column lookups resolved up front); `joined` is the contacts_tags tag object.
  *
  * Without a time zone, a naive account-local time takes the offset of an ISO timestamp of its own object
- * (the joined tag for tag columns), then `ctx.offsetMinutes` (the parent's), then UTC (tables.md 1.5).
+ * (the joined tag for tag columns), then `ctx.offsetMinutes` (the parent's), then UTC (docs/tables.md 1.5).
  */
 export function rowConverter(table: TableDef): (record: Record<string, unknown>, ctx: TypingContext,
   issues: ConversionIssue[], joined?: Record<string, unknown> | null) => TypedRow {

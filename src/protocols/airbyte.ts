@@ -7,16 +7,16 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { TABLES, getTable, type Permission, type ReplicationMode, type TableDef } from '../catalog/index.js';
+import { TABLES, getTable, offersIncremental, type Permission, type ReplicationMode, type TableDef } from '../catalog/index.js';
 import type { TableState } from '../core/contract.js';
 import { redact } from '../core/secrets.js';
 import { GRANT_HINT, checkAccess } from '../engine/access.js';
-import { checkAccount } from '../engine/sync.js';
+import { openAccount, type Account } from '../engine/run.js';
 import { replicationKey, selectColumns, tableSchema } from './json-schema.js';
 import { MessageSink, type JsonLineWriter, type PassMessages, type SinkStream } from './message-sink.js';
+import { MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
 import {
-  MAX_REQUESTS_PER_SECOND,
-  connect,
+  accountSettings,
   errorText,
   isConfigProblem,
   parseTableState,
@@ -104,7 +104,7 @@ export function catalogMessage(): unknown {
 }
 
 function airbyteStream(table: TableDef): AirbyteStream {
-  const incremental = table.modes.includes('incremental');
+  const incremental = offersIncremental(table);
   const cursor = replicationKey(table);
   return {
     name: table.name,
@@ -292,15 +292,15 @@ export interface ConnectionCheck {
  * key, permissions) are a failed check; anything else (the API unreachable) is thrown.
  */
 export async function checkConnection(config: SourceConfig, environment: ProtocolEnvironment): Promise<ConnectionCheck> {
-  const client = connect(config, environment);
-  let who: string;
+  let account: Account;
   try {
-    const { user } = await checkAccount(client);
-    who = String(user.username ?? user.email ?? user.id);
+    account = await openAccount(accountSettings(config, environment));
   } catch (error) {
     if (isConfigProblem(error)) return { succeeded: false, message: errorText(error) };
     throw error;
   }
+  const { client, user } = account;
+  const who = String(user.username ?? user.email ?? user.id);
   const access = await checkAccess(client, TABLES);
   const denied = access.filter((a) => !a.readable);
   if (denied.length === 0) return { succeeded: true, message: `${config.baseUrl} as ${who}: all ${access.length} streams readable` };

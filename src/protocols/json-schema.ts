@@ -1,7 +1,7 @@
 /**
  * The catalog's tables as JSON Schema, and typed rows as JSON objects: what the Singer and Airbyte modes put in
  * their SCHEMA/CATALOG and RECORD messages. Both come from the catalog's logical types, so the messages say
- * exactly what the destination tables hold (tables.md 1.2): float → number, text → string, timestamp →
+ * exactly what the destination tables hold (docs/tables.md 1.2): float → number, text → string, timestamp →
  * RFC 3339 UTC string, date → `YYYY-MM-DD` string, boolean → boolean; every column nullable but the keys.
  */
 import type { Column, LogicalType, TableDef } from '../catalog/index.js';

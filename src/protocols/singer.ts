@@ -10,11 +10,11 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { TABLES, getTable, type ReplicationMode, type TableDef } from '../catalog/index.js';
+import { TABLES, defaultMode, getTable, offersIncremental, type ReplicationMode, type TableDef } from '../catalog/index.js';
 import type { TableState } from '../core/contract.js';
 import { replicationKey, requiredColumns, selectColumns, tableSchema } from './json-schema.js';
 import { MessageSink, type JsonLineWriter, type PassMessages, type SinkStream } from './message-sink.js';
-import { defaultMode, parseTableState } from './source.js';
+import { parseTableState } from './source.js';
 
 export type SingerMethod = 'FULL_TABLE' | 'INCREMENTAL';
 
@@ -59,7 +59,7 @@ function catalogStream(table: TableDef): SingerCatalogStream {
           inclusion: 'available',
           'selected-by-default': true,
           'table-key-properties': [...table.primaryKey],
-          ...(!table.modes.includes('incremental') && { 'forced-replication-method': METHODS.full }),
+          ...(!offersIncremental(table) && { 'forced-replication-method': METHODS.full }),
           'valid-replication-keys': key ? [key] : [],
           'replication-method': method,
           ...(key && { 'replication-key': key }),
@@ -128,7 +128,7 @@ export function parseSingerCatalog(json: unknown, warn: (message: string) => voi
     if (method === METHODS.full) mode = 'full';
     else if (method !== METHODS.incremental) {
       throw new ConfigError(`${table.name}: replication method ${JSON.stringify(method)} is not offered; use FULL_TABLE or INCREMENTAL`);
-    } else if (table.modes.includes('incremental')) mode = 'incremental';
+    } else if (offersIncremental(table)) mode = 'incremental';
     else {
       warn(`${table.name}: INCREMENTAL asked, but the API cannot filter this table by update time; it runs FULL_TABLE`);
       mode = 'full';

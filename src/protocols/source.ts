@@ -5,21 +5,15 @@
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
-import { ActiveCampaignClient } from '../activecampaign/client.js';
-import { ApiError, ConfigError } from '../core/errors.js';
-import { RequestBudget } from '../activecampaign/rate-limiter.js';
 import { normalizeBaseUrl } from '../activecampaign/url.js';
-import type { TableDef } from '../catalog/index.js';
 import type { Destination, TableState } from '../core/contract.js';
-import type { TableSelection } from '../engine/plan.js';
-import { checkAccount, sync, type SyncEvent, type SyncResult } from '../engine/sync.js';
+import { DEFAULT_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
+import { ApiError, ConfigError } from '../core/errors.js';
+import { registerSecret } from '../core/secrets.js';
 import { isValidTimeZone } from '../core/time-zone.js';
-import { USER_AGENT } from '../core/version.js';
-
-/** The API allows 5 requests per second per account. */
-export const MAX_REQUESTS_PER_SECOND = 5;
-/** Re-read window before an incremental cursor, as `acsync sync` uses by default (tables.md 1.6). */
-export const OVERLAP_SECONDS = 24 * 3600;
+import type { TableSelection } from '../engine/cursor.js';
+import { runSync, type AccountSettings, type RunOutcome } from '../engine/run.js';
+import type { SyncEvent } from '../engine/sync.js';
 
 /** Where a protocol run reads and writes: the process's streams, or buffers in tests. */
 export interface ProtocolEnvironment {
@@ -47,7 +41,7 @@ const configSchema = z.object({
 export interface SourceConfig {
   readonly baseUrl: string;
   readonly key: string;
-  /** IANA zone of the account (tables.md 1.5), or null to learn the offset from the API. */
+  /** IANA zone of the account (docs/tables.md 1.5), or null to learn the offset from the API. */
   readonly timeZone: string | null;
   readonly requestsPerSecond: number;
   /** ISO UTC lower bound of the first incremental pass of a table, or null. */
@@ -81,11 +75,13 @@ export function parseSourceConfig(json: unknown): SourceConfig {
     }
     startDate = new Date(ms).toISOString();
   }
+  // The key is masked before anything is said about the URL: a key pasted into the URL must not be echoed.
+  registerSecret(key);
   return {
     baseUrl: normalizeBaseUrl(url),
     key,
     timeZone,
-    requestsPerSecond: config.requests_per_second ?? MAX_REQUESTS_PER_SECOND,
+    requestsPerSecond: config.requests_per_second ?? DEFAULT_REQUESTS_PER_SECOND,
     startDate,
   };
 }
@@ -136,31 +132,6 @@ export function parseTableState(value: unknown): TableState | null {
   return parsed.success ? (parsed.data as TableState) : null;
 }
 
-/**
- * The states the engine starts from: the stored ones, plus, when the config has a `start_date`, that date as
- * the cursor of each incremental table that has never been read.
- */
-export function startingStates(
-  stored: ReadonlyMap<string, TableState>,
-  selection: readonly TableSelection[],
-  startDate: string | null,
-): Map<string, TableState> {
-  const states = new Map(stored);
-  if (startDate === null) return states;
-  for (const { table, mode: tableMode } of selection) {
-    const state = states.get(table.name);
-    if (tableMode === 'incremental' && !state?.cursor && !state?.inProgress) {
-      states.set(table.name, { ...state, mode: 'incremental', cursor: startDate });
-    }
-  }
-  return states;
-}
-
-/** A table's mode when the catalog asks for none: incremental where the table offers it. */
-export function defaultMode(table: TableDef): TableSelection['mode'] {
-  return table.modes.includes('incremental') ? 'incremental' : 'full';
-}
-
 export interface EngineRun {
   readonly config: SourceConfig;
   readonly destination: Destination;
@@ -169,36 +140,29 @@ export interface EngineRun {
   readonly onEvent: (event: SyncEvent) => void;
 }
 
-/** One engine run: the credential check, then `sync` into the protocol's destination. */
-export async function runEngine(run: EngineRun): Promise<SyncResult> {
+/** One engine run into the protocol's destination (a message sink), as every face of acsync runs one. */
+export async function runEngine(run: EngineRun): Promise<RunOutcome> {
   const { config, environment } = run;
-  const client = connect(config, environment);
-  const account = await checkAccount(client);
-  await run.destination.open();
-  try {
-    return await sync({
-      client,
-      destination: run.destination,
-      selection: run.selection,
-      timeZone: config.timeZone,
-      accountOffsetMinutes: account.offsetMinutes ?? 0,
-      overlapSeconds: OVERLAP_SECONDS,
-      onEvent: run.onEvent,
-      ...(environment.batchRows !== undefined && { batchRows: environment.batchRows }),
-      ...(environment.signal && { signal: environment.signal }),
-    });
-  } finally {
-    await run.destination.close();
-  }
+  return runSync({
+    account: accountSettings(config, environment),
+    destination: run.destination,
+    tables: run.selection.map((s) => s.table),
+    modes: new Map(run.selection.map((s) => [s.table.name, s.mode])),
+    startDate: config.startDate,
+    timeZone: config.timeZone,
+    batchRows: environment.batchRows,
+    onEvent: run.onEvent,
+    signal: environment.signal,
+  });
 }
 
-export function connect(config: SourceConfig, environment: ProtocolEnvironment): ActiveCampaignClient {
-  return new ActiveCampaignClient({
+/** The account a protocol run reads: the config's, at the environment's rate when it overrides it (tests). */
+export function accountSettings(config: SourceConfig, environment: ProtocolEnvironment): AccountSettings {
+  return {
     baseUrl: config.baseUrl,
     key: config.key,
-    budget: new RequestBudget({ requestsPerSecond: environment.requestsPerSecond ?? config.requestsPerSecond }),
-    userAgent: USER_AGENT,
-  });
+    requestsPerSecond: environment.requestsPerSecond ?? config.requestsPerSecond,
+  };
 }
 
 /** Whether an error is the user's to fix (URL, key, permission, setting) rather than the program's or the network's. */

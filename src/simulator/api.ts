@@ -197,7 +197,7 @@ export class Api {
     for (const [path, rows] of routes) {
       const readers = TABLES.filter((t) =>
         [t.source.endpoint.path, t.source.join?.endpoint.path, t.source.perParent?.parent.path, t.incremental?.endpoint.path].includes(path)
-        || [t.source.rows ?? t.source.endpoint.envelope, t.incremental?.child?.rows, t.incremental?.child?.joinRows, t.source.join?.endpoint.envelope].includes(rows));
+        || [t.source.rows ?? t.source.endpoint.envelope, t.incremental?.child?.rows, t.incremental?.child?.join?.rows, t.source.join?.endpoint.envelope].includes(rows));
       if (readers.length > 0 && readers.every((t) => deny.has(t.name))) {
         const permission = (readers[0] as (typeof readers)[number]).source.endpoint.permission.toLowerCase();
         this.denied.set(path, `You do not have permission to view ${permission}.`);

@@ -1,0 +1,24 @@
+/**
+ * Every default a run starts from, in one place: the CLI, the config file, Singer, Airbyte and the benchmarks
+ * read them here instead of writing their own.
+ */
+
+/**
+ * The API's limit: 5 requests per second per account, shared by every integration the account runs
+ * (docs/activecampaign-api.md, section 5). Only a simulator on this machine may be read faster.
+ */
+export const MAX_REQUESTS_PER_SECOND = 5;
+export const DEFAULT_REQUESTS_PER_SECOND = MAX_REQUESTS_PER_SECOND;
+
+/** Re-read window before an incremental cursor: the update filter may compare by day (docs/tables.md 1.6). */
+export const DEFAULT_OVERLAP_HOURS = 24;
+
+/** A table's batch is committed, with its checkpoint, at this many rows or this long after its last commit. */
+export const DEFAULT_BATCH_ROWS = 2000;
+export const DEFAULT_BATCH_SECONDS = 2;
+
+/** Offset pages requested ahead of the one being read, per stream, where the total is known. */
+export const DEFAULT_PREFETCH = 4;
+
+/** Where `sync` writes when no destination is given: the embedded DuckDB file. */
+export const DEFAULT_DEST = 'duckdb:activecampaign.duckdb';

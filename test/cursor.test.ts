@@ -1,0 +1,88 @@
+/** The incremental cursor's rules (src/engine/cursor.ts), as pure functions. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { getTable, type TableDef } from '../src/catalog/index.js';
+import type { TableState } from '../src/core/contract.js';
+import { CursorTracker, chooseModes, passStart, updatedAfter, withStartDate, type ModeChoice } from '../src/engine/cursor.js';
+
+function table(name: string): TableDef {
+  const found = getTable(name);
+  assert.ok(found, `catalog lacks ${name}`);
+  return found;
+}
+
+const contacts = table('contacts');
+const lists = table('lists');
+const now = Date.parse('2026-01-31T00:00:00Z');
+
+test('modes: incremental by default where offered; forced or periodic full refreshes', () => {
+  const states = new Map<string, TableState>([['contacts', { mode: 'incremental', lastFullAt: '2026-01-20T00:00:00Z' }]]);
+  const pick = (choice: ModeChoice, from = states) =>
+    chooseModes([contacts, lists], choice, from, now).map((s) => `${s.table.name}=${s.mode}`);
+  assert.deepEqual(pick({}), ['contacts=incremental', 'lists=full']);
+  assert.deepEqual(pick({ fullRefresh: new Set(['contacts']) }), ['contacts=full', 'lists=full']);
+  assert.deepEqual(pick({ modes: new Map([['contacts', 'full']]) }), ['contacts=full', 'lists=full']);
+  assert.deepEqual(pick({ fullRefreshEveryDays: 30 }), ['contacts=incremental', 'lists=full'], 'last full pass 11 days ago');
+  assert.deepEqual(pick({ fullRefreshEveryDays: 7 }), ['contacts=full', 'lists=full'], 'older than 7 days');
+  assert.deepEqual(pick({ fullRefreshEveryDays: 7 }, new Map()), ['contacts=full', 'lists=full'], 'never fully read');
+});
+
+test('first run: no cursor, so the pass reads everything; with start_date, that date is the bound', () => {
+  assert.equal(passStart(undefined), undefined);
+  const selection = [{ table: contacts, mode: 'incremental' as const }, { table: lists, mode: 'full' as const }];
+  const states = withStartDate(new Map(), selection, '2025-01-01T00:00:00.000Z');
+  assert.equal(passStart(states.get('contacts')), '2025-01-01T00:00:00.000Z');
+  assert.equal(states.get('lists'), undefined, 'start_date bounds incremental tables only');
+  assert.equal(withStartDate(new Map(), selection, null).size, 0);
+});
+
+test('start_date never overrides a cursor or a pass in progress', () => {
+  const selection = [{ table: contacts, mode: 'incremental' as const }];
+  const cursor: TableState = { mode: 'incremental', cursor: '2026-01-10T00:00:00.000Z' };
+  assert.equal(passStart(withStartDate(new Map([['contacts', cursor]]), selection, '2025-01-01T00:00:00.000Z').get('contacts')), cursor.cursor);
+  const inProgress: TableState = {
+    mode: 'incremental',
+    inProgress: { runId: 'r', mode: 'incremental', stream: 's', position: { lastId: 10 } },
+  };
+  assert.equal(passStart(withStartDate(new Map([['contacts', inProgress]]), selection, '2025-01-01T00:00:00.000Z').get('contacts')), undefined);
+});
+
+test('a later run starts from the committed cursor; a resumed pass keeps the bound it started from', () => {
+  assert.equal(passStart({ mode: 'incremental', cursor: '2026-01-10T00:00:00.000Z' }), '2026-01-10T00:00:00.000Z');
+  assert.equal(passStart({ mode: 'full', cursor: '2026-01-10T00:00:00.000Z' }), '2026-01-10T00:00:00.000Z', 'a full pass records the cursor too');
+  const resumed: TableState = {
+    mode: 'incremental',
+    cursor: '2026-01-10T00:00:00.000Z',
+    inProgress: { runId: 'r', mode: 'incremental', stream: 's', position: { lastId: 10 }, since: '2026-01-05T00:00:00.000Z' },
+  };
+  assert.equal(passStart(resumed), '2026-01-05T00:00:00.000Z');
+  const resumedFull: TableState = { ...resumed, inProgress: { ...resumed.inProgress!, mode: 'full' } };
+  assert.equal(passStart(resumedFull), '2026-01-10T00:00:00.000Z', 'a crashed full pass does not bound an incremental one');
+});
+
+test('the filter is the bound minus the overlap, in account time', () => {
+  const since = '2026-03-10T12:00:00.000Z';
+  assert.equal(updatedAfter(since, { timeZone: null, offsetMinutes: 0 }, 0), '2026-03-10 12:00:00');
+  assert.equal(updatedAfter(since, { timeZone: null, offsetMinutes: 0 }, 86_400), '2026-03-09 12:00:00');
+  assert.equal(updatedAfter(since, { timeZone: null, offsetMinutes: -300 }, 3600), '2026-03-10 06:00:00');
+  // New York is UTC-4 on 10 March 2026 (after the change) but UTC-5 a day earlier: the zone decides at the bound.
+  assert.equal(updatedAfter(since, { timeZone: 'America/New_York', offsetMinutes: 0 }, 0), '2026-03-10 08:00:00');
+  assert.equal(updatedAfter(since, { timeZone: 'America/New_York', offsetMinutes: 0 }, 86_400), '2026-03-09 08:00:00');
+  assert.throws(() => updatedAfter('yesterday', { timeZone: null, offsetMinutes: 0 }, 0), /not a timestamp/);
+});
+
+test('the cursor moves only forward, and a resumed pass keeps what it had seen', () => {
+  const micros = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
+  const tracker = new CursorTracker();
+  assert.equal(tracker.seen, undefined);
+  assert.equal(tracker.next('2026-01-01T00:00:00.000Z'), '2026-01-01T00:00:00.000Z', 'nothing seen: the previous cursor stays');
+  tracker.observe(micros('2026-01-05T00:00:00Z'));
+  tracker.observe(micros('2026-01-03T00:00:00Z'));
+  assert.equal(tracker.seen, '2026-01-05T00:00:00.000Z');
+  assert.equal(tracker.next('2026-01-01T00:00:00.000Z'), '2026-01-05T00:00:00.000Z');
+  assert.equal(tracker.next('2026-02-01T00:00:00.000Z'), '2026-02-01T00:00:00.000Z', 'never backwards');
+  assert.equal(tracker.next(undefined), '2026-01-05T00:00:00.000Z');
+  const resumed = new CursorTracker('2026-01-07T00:00:00.000Z');
+  resumed.observe(micros('2026-01-06T00:00:00Z'));
+  assert.equal(resumed.seen, '2026-01-07T00:00:00.000Z');
+});
