@@ -97,7 +97,16 @@ export const deals_custom_fields_data: TableDef = {
   description: 'One row per custom field value of a deal.',
   primaryKey: ['id'],
   modes: ['full', 'incremental'],
-  source: { endpoint: endpoints.deals, include: 'dealCustomFieldData', rows: 'dealCustomFieldData' },
+  source: {
+    endpoint: endpoints.deals,
+    include: 'dealCustomFieldData',
+    rows: 'dealCustomFieldData',
+    fallback: {
+      endpoint: endpoints.dealCustomFieldData,
+      join: { as: 'field', on: 'customFieldId', endpoint: endpoints.dealCustomFieldMeta },
+      reshape: dealFieldValueAsSideload,
+    },
+  },
   incremental: {
     endpoint: endpoints.deals,
     cursor: 'mdate',
@@ -180,3 +189,29 @@ export const deals_tasks: TableDef = {
   ],
   columns: taskColumns('deal'),
 };
+
+/**
+ * A row of the documented `/dealCustomFieldData` list in the snake_case shape of the `include=dealCustomFieldData`
+ * sideload that the columns read (docs/activecampaign-api.md sections 4 and 9.21). The list has one `fieldValue`;
+ * the sideload spreads it over one column per field type, which the field's definition (`fieldType`) gives.
+ */
+export function dealFieldValueAsSideload(row: Record<string, unknown>, field: Record<string, unknown> | null): Record<string, unknown> {
+  const type = typeof field?.fieldType === 'string' ? field.fieldType : 'text';
+  const value = row.fieldValue ?? null;
+  const text = value === null ? null : typeof value === 'string' ? value : JSON.stringify(value);
+  const currency = typeof row.fieldCurrency === 'string' ? row.fieldCurrency.toLowerCase() : null;
+  return {
+    id: row.id,
+    deal_id: row.dealId,
+    custom_field_id: row.customFieldId,
+    dealCustomFieldMetum: row.dealCustomFieldMetumId ?? row.customFieldId,
+    created_timestamp: row.createdTimestamp,
+    updated_timestamp: row.updatedTimestamp,
+    custom_field_text_value: type === 'textarea' || type === 'date' || type === 'number' || type === 'currency' ? null : text,
+    custom_field_text_blob: type === 'textarea' ? text : null,
+    custom_field_date_value: type === 'date' ? value : null,
+    custom_field_number_value: type === 'number' ? value : null,
+    custom_field_currency_value: type === 'currency' ? value : null,
+    custom_field_currency_type: type === 'currency' ? currency : null,
+  };
+}

@@ -31,6 +31,8 @@ export const endpoints = {
   deals: list('/deals', 'deals', 'Deals', { total: 'number', params: { 'orders[cdate]': 'ASC' } }),
   dealActivities: list('/dealActivities', 'dealActivities', 'Deals'),
   dealCustomFieldMeta: list('/dealCustomFieldMeta', 'dealCustomFieldMeta', 'Deals', { total: 'absent' }),
+  // The documented list of deal custom-field values, in its own camelCase shape (section 9.21).
+  dealCustomFieldData: list('/dealCustomFieldData', 'dealCustomFieldData', 'Deals', { total: 'absent' }),
   contactDeals: list('/contactDeals', 'contactDeals', 'Deals'),
   lists: list('/lists', 'lists', 'Lists'),
   dealGroups: list('/dealGroups', 'dealGroups', 'Deals'),

@@ -74,7 +74,7 @@ export interface Source {
   /** Client-side row filter: unknown server filters are silently ignored by the API. */
   readonly where?: { readonly key: string; readonly equals: string };
   /** Rows of another array joined on `row[on] = joined.id` (contacts_tags: contact-tag → tag). */
-  readonly join?: { readonly as: 'tag'; readonly on: string; readonly endpoint: Endpoint };
+  readonly join?: { readonly as: 'tag' | 'field'; readonly on: string; readonly endpoint: Endpoint };
   /**
    * Rows the API sends cut down because the key may not see them in full (deals in pipelines the user may not
    * manage: `{id, isDisabled: 1, title}`). They are kept, other columns NULL, and counted in a warning.
@@ -82,6 +82,16 @@ export interface Source {
   readonly truncated?: { readonly key: string; readonly equals: unknown; readonly hint: string };
   /** Rows are read per parent: one request (sequence) per id of the parent endpoint's rows. */
   readonly perParent?: { readonly parent: Endpoint };
+  /**
+   * Maps a row of this source to the shape the columns read, given the row joined to it (`join`), when the
+   * source's own shape differs (a documented list standing in for a sideload).
+   */
+  readonly reshape?: (row: Record<string, unknown>, joined: Record<string, unknown> | null) => Record<string, unknown>;
+  /**
+   * Where the rows come from when the sideload this source reads (`include`, `rows`) fails its check on an
+   * account (docs/activecampaign-api.md section 4: `include=` is not in the reference): a documented list.
+   */
+  readonly fallback?: Source;
 }
 
 /** Incremental replication of a table (docs/tables.md 1.6). */

@@ -21,6 +21,8 @@ import { zoneOffsetMinutes } from '../core/time-zone.js';
 export interface TableSelection {
   readonly table: TableDef;
   readonly mode: ReplicationMode;
+  /** `fallback`: a full pass from the table's documented fallback list, its sideload having failed its check. */
+  readonly via?: 'fallback';
 }
 
 export interface ModeChoice {

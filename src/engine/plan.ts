@@ -3,7 +3,7 @@
  * share one stream (notes feed accounts_notes and contacts_notes; /fields feeds the meta and options tables;
  * /deals with include= feeds deals and deals_custom_fields_data), so each endpoint is read once per run.
  */
-import type { Endpoint, ReplicationMode, TableDef } from '../catalog/index.js';
+import type { Endpoint, ReplicationMode, Source, TableDef } from '../catalog/index.js';
 import type { TableState } from '../core/contract.js';
 import { passStart, updatedAfter, type AccountTime, type TableSelection } from './cursor.js';
 
@@ -18,6 +18,8 @@ export interface TablePlan {
   readonly where?: { readonly key: string; readonly equals: string };
   /** contacts_tags: how to find each row's tag. `sideload`: same page; `endpoint`: read in full before the stream. */
   readonly join?: { readonly on: string; readonly sideload?: string; readonly endpoint?: Endpoint };
+  /** Maps a row of a documented list to the shape the columns read (catalog `reshape`). */
+  readonly reshape?: Source['reshape'];
   /** Incremental children: the key naming the parent, so the parent's old children are replaced. */
   readonly parentKey?: string;
   /** Incremental: the cursor key on the stream's envelope rows. */
@@ -62,7 +64,7 @@ export function planStreams(
     group.since.push(member.since);
   };
 
-  for (const { table, mode } of selection) {
+  for (const { table, mode, via } of selection) {
     if (mode === 'incremental') {
       const inc = table.incremental;
       if (!inc) throw new Error(`${table.name} has no incremental mode`);
@@ -78,13 +80,14 @@ export function planStreams(
       };
       add(`incremental ${inc.endpoint.path}`, inc.endpoint, member, { ...(inc.child && { include: inc.child.include }) });
     } else {
-      const source = table.source;
+      const source = via === 'fallback' && table.source.fallback ? table.source.fallback : table.source;
       const member: TablePlan = {
         table,
         mode,
         rowsKey: source.rows ?? source.endpoint.envelope,
         ...(source.where && { where: source.where }),
         ...(source.join && { join: { on: source.join.on, endpoint: source.join.endpoint } }),
+        ...(source.reshape && { reshape: source.reshape }),
       };
       add(`full ${source.endpoint.path}`, source.endpoint, member, {
         ...(source.serverFilter && { filter: { ...source.serverFilter } }),

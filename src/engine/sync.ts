@@ -22,6 +22,7 @@ import type {
 import { DEFAULT_BATCH_ROWS, DEFAULT_BATCH_SECONDS, DEFAULT_PREFETCH } from '../core/defaults.js';
 import { CursorTracker, type TableSelection } from './cursor.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
+import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
 import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
 
 export interface SyncOptions {
@@ -68,13 +69,23 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
   // Every request in flight listens to the run's signal; dozens at once are expected, not a leak.
   if (signal) setMaxListeners(256, signal);
   const states = options.states ?? (await destination.readState());
-  const streams = planStreams(options.selection, states, {
+  // Tables that read a sideload are checked on one page first; a failing one moves to a documented list.
+  const sideloads = options.selection.some((s) => sideloadUse(s.table, s.mode))
+    ? planAroundSideloads(options.selection, await probeSideloads(client, options.selection, signal))
+    : { selection: [...options.selection], warnings: [], failed: [] };
+  for (const warning of sideloads.warnings) emit({ type: 'warning', ...warning });
+  const streams = planStreams(sideloads.selection, states, {
     overlapSeconds: options.overlapSeconds,
     accountTime: { timeZone: options.timeZone, offsetMinutes: accountOffset },
   });
   emit({ type: 'run-start', runId, streams });
 
   const records = new Map<string, RunTableRecord>();
+  for (const { table, mode, message } of sideloads.failed) {
+    const record: RunTableRecord = { table: table.name, mode, status: 'failed', rows: 0, requests: 0, conversionErrors: 0, error: message };
+    records.set(table.name, record);
+    emit({ type: 'table-done', table: table.name, record });
+  }
   const running = (): RunRecord => ({ runId, startedAt, endedAt: null, status: 'running', tables: [...records.values()] });
   await destination.recordRun(running());
 
@@ -151,6 +162,10 @@ class TableRun {
   readonly issues: ConversionIssue[] = [];
   conversionErrors = 0;
   readonly examples: ConversionIssue[] = [];
+  /** The sideload this table's rows come from, checked on every page. */
+  readonly sideload: SideloadUse | undefined;
+  /** Why this table stopped taking rows this run (a page failed its check); nothing more is committed. */
+  failure: string | undefined;
   /** Rows the API cut down for lack of permission (catalog `source.truncated`). */
   truncatedRows = 0;
   /** Incremental-capable tables track their cursor whenever their rows come with the cursor's stream. */
@@ -170,6 +185,7 @@ class TableRun {
     readonly resume: boolean,
   ) {
     this.convert = rowConverter(plan.table);
+    this.sideload = plan.rowsKey !== stream.endpoint.envelope ? sideloadUse(plan.table, plan.mode) : undefined;
     // A resumed pass keeps the largest cursor it had committed before the crash.
     this.cursor = new CursorTracker(resume ? previous?.inProgress?.maxCursor : undefined);
     const incremental = plan.table.incremental;
@@ -256,6 +272,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       for (const run of tables) {
         takeRows(run, page, pageOffset, joins, ctx);
         ctx.emit({ type: 'table-progress', table: run.table.name, rows: run.rows, pages: run.pages, scanned, total });
+        if (run.failure) continue;
         if (run.buffer.length >= ctx.batchRows || Date.now() - run.lastCommit >= ctx.batchMs) {
           await commit(run, stream.id, ctx, position);
         }
@@ -265,6 +282,11 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
     parentCollector?.resolve(start ? null : parentRows);
 
     for (const run of tables) {
+      // A table whose page failed a check is never published: its last committed batch stands.
+      if (run.failure) {
+        await run.writer.abort();
+        continue;
+      }
       if (run.buffer.length > 0 || run.parentIds.length > 0) await commit(run, stream.id, ctx, position);
       const state = run.state(stream.id, ctx.runId, null);
       await run.writer.finish(run.mode === 'full' ? { ...state, lastFullAt: ctx.startedAt } : state);
@@ -285,7 +307,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       if (truncated && run.truncatedRows > 0) {
         ctx.emit({ type: 'warning', table: run.table.name, message: `${run.truncatedRows} ${truncated.hint}` });
       }
-      const record = tableRecord(run, 'success', requests);
+      const record = run.failure ? tableRecord(run, 'failed', requests, run.failure) : tableRecord(run, 'success', requests);
       ctx.emit({ type: 'table-done', table: run.table.name, record });
       return { record };
     });
@@ -345,6 +367,17 @@ function takeRows(
   ctx: RunContext,
 ): void {
   const { plan } = run;
+  if (run.failure) return;
+  if (run.sideload) {
+    const problem = sideloadProblem(page.body, page.rows, run.sideload);
+    if (problem) {
+      // Rows of this page and the batch not yet committed are dropped; committed batches passed their checks.
+      run.failure = `${run.sideload.endpoint.path}: ${problem}; the table was not updated from it (the next sync checks again)`;
+      run.buffer = [];
+      run.parentIds = [];
+      return;
+    }
+  }
   const raw = page.body[plan.rowsKey];
   const rows = Array.isArray(raw) ? (raw as Record<string, unknown>[]) : [];
   let joined: ReadonlyMap<string, Record<string, unknown>> | undefined;
@@ -356,8 +389,9 @@ function takeRows(
   for (const record of rows) {
     if (plan.where && record[plan.where.key] !== plan.where.equals) continue;
     if (truncated && record[truncated.key] === truncated.equals) run.truncatedRows++;
-    const tag = plan.join ? (joined?.get(String(record[plan.join.on])) ?? null) : undefined;
-    run.buffer.push(run.convert(record, context, run.issues, tag));
+    const other = plan.join ? (joined?.get(String(record[plan.join.on])) ?? null) : undefined;
+    if (plan.reshape) run.buffer.push(run.convert(plan.reshape(record, other ?? null), context, run.issues));
+    else run.buffer.push(run.convert(record, context, run.issues, other));
     run.rows++;
   }
   run.conversionErrors += run.issues.length;
