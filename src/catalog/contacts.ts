@@ -1,6 +1,6 @@
 import { boolean, date, float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
-import { taskColumns } from './shared.js';
+import { CHILD_FULL_PASS_DAYS, taskColumns } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const contacts: TableDef = {
@@ -59,6 +59,7 @@ export const contacts_custom_fields_data: TableDef = {
   incremental: {
     endpoint: endpoints.contacts,
     cursor: 'udate',
+    fullPassEveryDays: CHILD_FULL_PASS_DAYS,
     child: { include: 'fieldValues', rows: 'fieldValues', parentKey: 'contact' },
   },
   foreignKeys: [
@@ -227,6 +228,7 @@ export const contacts_tags: TableDef = {
   incremental: {
     endpoint: endpoints.contacts,
     cursor: 'udate',
+    fullPassEveryDays: CHILD_FULL_PASS_DAYS,
     child: { include: 'contactTags.tag', rows: 'contactTags', parentKey: 'contact', join: { on: 'tag', rows: 'tags' } },
   },
   foreignKeys: [

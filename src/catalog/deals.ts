@@ -1,6 +1,6 @@
 import { boolean, float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
-import { customFieldMetaColumns, taskColumns } from './shared.js';
+import { CHILD_FULL_PASS_DAYS, customFieldMetaColumns, taskColumns } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const deals: TableDef = {
@@ -110,6 +110,7 @@ export const deals_custom_fields_data: TableDef = {
   incremental: {
     endpoint: endpoints.deals,
     cursor: 'mdate',
+    fullPassEveryDays: CHILD_FULL_PASS_DAYS,
     child: { include: 'dealCustomFieldData', rows: 'dealCustomFieldData', parentKey: 'deal_id' },
   },
   foreignKeys: [

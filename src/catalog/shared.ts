@@ -5,6 +5,13 @@
 import { float, text, timestamp } from './columns.js';
 import type { Column } from './types.js';
 
+/**
+ * The weekly full pass of incremental child tables (custom-field values, tags): whether a child change bumps the
+ * parent's update date is not documented, so a week bounds how long a missed change can stay (the best hosted
+ * connector does the same).
+ */
+export const CHILD_FULL_PASS_DAYS = 7;
+
 /** `accounts_custom_fields_meta` and `deals_custom_fields_meta`. */
 export function customFieldMetaColumns(): Column[] {
   return [

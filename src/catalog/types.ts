@@ -100,6 +100,12 @@ export interface Incremental {
   readonly endpoint: Endpoint;
   /** Cursor key on the parent row (the row itself for parents). */
   readonly cursor: string;
+  /**
+   * Days after which a full pass runs anyway, unless the user sets `fullRefreshEveryDays`: children riding on
+   * their parent's update date are only seen when the change also bumps the parent's date, which nobody has
+   * shown the API does for every kind of child change.
+   */
+  readonly fullPassEveryDays?: number;
   /** Children only: the include path, the sideload holding the rows and the key naming their parent. */
   readonly child?: {
     readonly include: string;

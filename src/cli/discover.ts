@@ -11,6 +11,7 @@ export function describeTable(table: TableDef) {
     modes: table.modes,
     defaultMode: defaultMode(table),
     cursor: table.incremental?.cursor ?? null,
+    fullPassEveryDays: table.incremental?.fullPassEveryDays ?? null,
     source: table.source.endpoint.path,
     permission: table.source.endpoint.permission,
     columns: table.columns.map((c) => ({
@@ -37,7 +38,9 @@ export function registerDiscover(program: Command): void {
       const out: string[] = [];
       for (const table of TABLES) {
         const modes = table.modes.join(', ');
-        out.push(`${table.name} — ${table.title}  [key: ${table.primaryKey.join(', ')}; modes: ${modes}]`);
+        const every = table.incremental?.fullPassEveryDays;
+        const fullPass = every ? `; a full pass every ${every} days` : '';
+        out.push(`${table.name} — ${table.title}  [key: ${table.primaryKey.join(', ')}; modes: ${modes}${fullPass}]`);
         for (const column of table.columns) {
           const key = table.primaryKey.includes(column.name) ? ' (key)' : '';
           const fk = table.foreignKeys.find((f) => f.column === column.name);

@@ -4,8 +4,8 @@
  *
  * The rules:
  * - A table runs incrementally where it offers it, unless forced full (`--full-refresh`, `mode`) or its last
- *   full pass is older than `fullRefreshEveryDays` (a table never fully read counts as due): only a full pass
- *   sees deletions.
+ *   full pass is older than `fullRefreshEveryDays` (default: the table's own `fullPassEveryDays`, a week for
+ *   child tables; a table never fully read counts as due): only a full pass sees deletions.
  * - A first incremental pass starts from `start_date` if one is set, else from nothing (it reads everything).
  * - A pass in progress (crashed, now resumed) keeps the bound it started from; otherwise a pass starts from the
  *   committed cursor, which a full pass records too (so a table can switch from full to incremental at no cost).
@@ -30,7 +30,7 @@ export interface ModeChoice {
   readonly modes?: ReadonlyMap<string, ReplicationMode>;
   /** Tables forced to a full pass this run. */
   readonly fullRefresh?: ReadonlySet<string>;
-  /** A table whose last full pass is older than this runs a full pass. */
+  /** A table whose last full pass is older than this runs a full pass (default: the catalog's, per table). */
   readonly fullRefreshEveryDays?: number | undefined;
 }
 
@@ -45,7 +45,8 @@ export function chooseModes(
   return tables.map((table) => {
     const preferred = modes?.get(table.name) ?? defaultMode(table);
     if (preferred === 'full' || fullRefresh?.has(table.name)) return { table, mode: 'full' as const };
-    return { table, mode: fullPassDue(states.get(table.name), fullRefreshEveryDays, now) ? ('full' as const) : ('incremental' as const) };
+    const everyDays = fullRefreshEveryDays ?? table.incremental?.fullPassEveryDays;
+    return { table, mode: fullPassDue(states.get(table.name), everyDays, now) ? ('full' as const) : ('incremental' as const) };
   });
 }
 

@@ -262,7 +262,8 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       joins.set(endpoint.path, byId);
     }
 
-    for await (const page of pagesOf(stream, ctx, start)) {
+    const skipped = { parents: 0 };
+    for await (const page of pagesOf(stream, ctx, start, skipped)) {
       requests++;
       if (page.total !== undefined) total = page.total;
       scanned += page.rows.length;
@@ -290,6 +291,10 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       if (run.buffer.length > 0 || run.parentIds.length > 0) await commit(run, stream.id, ctx, position);
       const state = run.state(stream.id, ctx.runId, null);
       await run.writer.finish(run.mode === 'full' ? { ...state, lastFullAt: ctx.startedAt } : state);
+    }
+    if (skipped.parents > 0) {
+      const what = stream.endpoint.path.replace('{id}', '…');
+      ctx.emit({ type: 'warning', message: `${what}: ${skipped.parents} parents answered 404 (deleted meanwhile, or hidden from the key) and were skipped` });
     }
     if (total !== undefined && stream.tables.some((t) => t.rowsKey === stream.endpoint.envelope && !t.where) && scanned < total) {
       ctx.emit({ type: 'warning', message: `${stream.endpoint.path}: read ${scanned} rows but the API announced ${total}` });
@@ -340,7 +345,12 @@ function resumePosition(stream: StreamPlan, tables: readonly TableRun[]): Stream
 }
 
 /** Pages of a stream; per-parent streams walk the parent ids first. */
-async function* pagesOf(stream: StreamPlan, ctx: RunContext, start: StreamPosition | undefined): AsyncGenerator<Page> {
+async function* pagesOf(
+  stream: StreamPlan,
+  ctx: RunContext,
+  start: StreamPosition | undefined,
+  skipped: { parents: number },
+): AsyncGenerator<Page> {
   const common = { params: stream.params, prefetch: ctx.prefetch, signal: ctx.signal };
   if (!stream.perParent) {
     yield* readPages(ctx.client, stream.endpoint, { ...common, ...(start && { start }) });
@@ -354,7 +364,13 @@ async function* pagesOf(stream: StreamPlan, ctx: RunContext, start: StreamPositi
     }
   }
   for (const parent of parents) {
-    yield* readPages(ctx.client, stream.endpoint, { ...common, pathParams: { id: String(parent.id) } });
+    try {
+      yield* readPages(ctx.client, stream.endpoint, { ...common, pathParams: { id: String(parent.id) } });
+    } catch (error) {
+      // A parent deleted since it was listed, or one the key may not open: skipped, counted, said at the end.
+      if (!(error instanceof ApiError && error.kind === 'not_found')) throw error;
+      skipped.parents++;
+    }
   }
 }
 
