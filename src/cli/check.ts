@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { GRANT_HINT, checkAccess } from '../engine/access.js';
+import { checkAssumptions } from '../engine/assumptions.js';
 import { openAccount } from '../engine/run.js';
 import { loadConfigFile, resolveConnection, selectTables, type SyncFlags } from './config.js';
 import { EXIT, runCli } from './exit.js';
@@ -32,6 +33,16 @@ export async function runCheck(flags: SyncFlags, logger: Logger): Promise<number
     a.readable ? `ok      ${a.table}` : `denied  ${a.table.padEnd(width)}  grant: ${a.permission}`,
   );
   process.stdout.write(lines.join('\n') + '\n');
+
+  // What a sync relies on beyond permissions, each ok or what a sync does instead.
+  const assumptions = await checkAssumptions(client);
+  process.stdout.write(
+    '\n' + assumptions.map((a) => (a.ok ? `ok      ${a.name}` : `warn    ${a.name}: ${a.instead ?? ''}`)).join('\n') + '\n',
+  );
+  // Deals hidden by pipeline restrictions are readable, cut down: said, without failing the check.
+  if (assumptions.some((a) => !a.ok && a.name.startsWith('every deal is visible'))) {
+    logger.warn('some deals are hidden from the key by pipeline restrictions: see "every deal is visible" above');
+  }
   if (denied.length === 0) {
     logger.info(`all ${access.length} tables readable`);
     return EXIT.ok;
