@@ -8,7 +8,7 @@ const list = (
   path: string,
   envelope: string,
   permission: Endpoint['permission'],
-  extra: Partial<Pick<Endpoint, 'total' | 'params' | 'paging'>> = {},
+  extra: Partial<Pick<Endpoint, 'total' | 'params' | 'paging' | 'tiesOn'>> = {},
 ): Endpoint => ({ path, envelope, paging: 'offset', total: 'string', permission, ...extra });
 
 export const endpoints = {
@@ -28,7 +28,7 @@ export const endpoints = {
   contactTags: list('/contactTags', 'contactTags', 'Contacts'),
   dealTasks: list('/dealTasks', 'dealTasks', 'Deals'),
   // Without an explicit order, offset pages of /deals overlap and skip rows.
-  deals: list('/deals', 'deals', 'Deals', { total: 'number', params: { 'orders[cdate]': 'ASC' } }),
+  deals: list('/deals', 'deals', 'Deals', { total: 'number', params: { 'orders[cdate]': 'ASC' }, tiesOn: 'cdate' }),
   dealActivities: list('/dealActivities', 'dealActivities', 'Deals'),
   dealCustomFieldMeta: list('/dealCustomFieldMeta', 'dealCustomFieldMeta', 'Deals', { total: 'absent' }),
   // The documented list of deal custom-field values, in its own camelCase shape (section 9.21).

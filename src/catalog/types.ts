@@ -47,6 +47,11 @@ export interface Endpoint {
   readonly params?: Readonly<Record<string, string>>;
   /** True where the API returns every row at once and ignores limit/offset. */
   readonly unpaged?: boolean;
+  /**
+   * The key of the order sent in `params` when it can tie (deals by `cdate`): offset pages may then overlap and
+   * skip rows where ties cross a page boundary, so the engine watches for that and re-reads (engine/ties.ts).
+   */
+  readonly tiesOn?: string;
   /** The ActiveCampaign permission a key needs to read it (check and skip messages). */
   readonly permission: Permission;
 }

@@ -9,7 +9,7 @@ import type { Endpoint, ReplicationMode, TableDef } from '../catalog/index.js';
 import { columnName } from '../catalog/index.js';
 import type { ActiveCampaignClient } from '../activecampaign/client.js';
 import { ApiError } from '../core/errors.js';
-import { readPages, type Page } from '../activecampaign/pages.js';
+import { PAGE_LIMIT, readPages, type Page } from '../activecampaign/pages.js';
 import type {
   Destination,
   RunRecord,
@@ -22,6 +22,7 @@ import type {
 import { DEFAULT_BATCH_ROWS, DEFAULT_BATCH_SECONDS, DEFAULT_PREFETCH } from '../core/defaults.js';
 import { CursorTracker, type TableSelection } from './cursor.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
+import { MAX_ROUNDS, QUIET_ROUNDS, TieWatch } from './ties.js';
 import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
 import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
 
@@ -262,23 +263,32 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       joins.set(endpoint.path, byId);
     }
 
-    const skipped = { parents: 0 };
-    for await (const page of pagesOf(stream, ctx, start, skipped)) {
-      requests++;
-      if (page.total !== undefined) total = page.total;
-      scanned += page.rows.length;
-      position = page.position;
-      if (parentCollector) parentRows.push(...page.rows);
+    /** Splits a page into its tables' batches, committing each batch that is due with `at` as its position. */
+    const take = async (page: Page, at: StreamPosition): Promise<void> => {
       const pageOffset = (page.rows[0] ? recordOffset(page.rows[0]) : null) ?? ctx.accountOffset;
       for (const run of tables) {
         takeRows(run, page, pageOffset, joins, ctx);
         ctx.emit({ type: 'table-progress', table: run.table.name, rows: run.rows, pages: run.pages, scanned, total });
         if (run.failure) continue;
         if (run.buffer.length >= ctx.batchRows || Date.now() - run.lastCommit >= ctx.batchMs) {
-          await commit(run, stream.id, ctx, position);
+          await commit(run, stream.id, ctx, at);
         }
       }
+    };
+
+    const skipped = { parents: 0 };
+    const ties = stream.endpoint.tiesOn && !stream.perParent ? new TieWatch(stream.endpoint.tiesOn) : undefined;
+    for await (const page of pagesOf(stream, ctx, start, skipped)) {
+      requests++;
+      if (page.total !== undefined) total = page.total;
+      scanned += page.rows.length;
+      position = page.position;
+      if (parentCollector) parentRows.push(...page.rows);
+      ties?.observe(page);
+      await take(page, position);
     }
+    if (ties) requests += await rereadTies(ties, stream, ctx, () => total, (page) => take(page, position));
+
     // A resumed parent stream skipped its first pages: the per-parent stream then reads the parents itself.
     parentCollector?.resolve(start ? null : parentRows);
 
@@ -329,6 +339,50 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
     }
     return results;
   }
+}
+
+/**
+ * Re-reads the two pages around each boundary that a run of tied values crosses (engine/ties.ts) until no new row
+ * appears for QUIET_ROUNDS rounds, or the stream holds as many distinct rows as the API announced. Returns the
+ * requests made.
+ */
+async function rereadTies(
+  ties: TieWatch,
+  stream: StreamPlan,
+  ctx: RunContext,
+  total: () => number | undefined,
+  take: (page: Page) => Promise<void>,
+): Promise<number> {
+  let requests = 0;
+  const complete = () => {
+    const announced = total();
+    return announced !== undefined && ties.distinct >= announced;
+  };
+  for (const boundary of ties.boundaries) {
+    let quiet = 0;
+    for (let round = 0; round < MAX_ROUNDS && quiet < QUIET_ROUNDS && !complete(); round++) {
+      let fresh = 0;
+      for (const offset of [boundary - PAGE_LIMIT, boundary]) {
+        const options = { params: stream.params, prefetch: 0, start: { offset, rows: 0 }, ...(ctx.signal && { signal: ctx.signal }) };
+        for await (const page of readPages(ctx.client, stream.endpoint, options)) {
+          requests++;
+          fresh += ties.add(page.rows);
+          await take(page);
+          break;
+        }
+      }
+      quiet = fresh === 0 ? quiet + 1 : 0;
+    }
+  }
+  if (ties.boundaries.length > 0) {
+    const announced = total();
+    const shortfall = announced !== undefined && ties.distinct < announced ? `, ${announced - ties.distinct} fewer than the API announced` : '';
+    ctx.emit({
+      type: 'warning',
+      message: `${stream.endpoint.path}: ${ties.boundaries.length} page boundaries fell inside runs of equal ${stream.endpoint.tiesOn ?? ''}; re-read them with ${requests} requests until no new row appeared (${ties.distinct} distinct rows${shortfall})`,
+    });
+  }
+  return requests;
 }
 
 /** The position a stream resumes from: the earliest committed position of its tables, if all can resume. */
