@@ -42,6 +42,8 @@ export interface Batch {
 export interface TableState {
   /** Mode of the last completed pass, or of the pass in progress. */
   mode: ReplicationMode;
+  /** The account the copy belongs to (engine/run.ts `accountId`): a destination holds one account. */
+  account?: string;
   /** Incremental cursor: largest cursor value committed, ISO-8601 UTC. */
   cursor?: string;
   /** When the last full pass completed (ISO-8601 UTC): drives the periodic full refresh. */

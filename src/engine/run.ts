@@ -32,6 +32,15 @@ export interface Account {
   readonly offsetMinutes: number | null;
 }
 
+/**
+ * Which account a copy belongs to: the API URL's host (`acme.api-us1.com`), the one thing that names an account.
+ * A simulator on this machine is one account whatever its port.
+ */
+export function accountId(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  return isLoopbackUrl(baseUrl) ? url.hostname : url.host;
+}
+
 /** A client for the account under its one request budget; the key is masked in all output from here on. */
 export function connect(settings: AccountSettings): ActiveCampaignClient {
   registerSecret(settings.key);
@@ -85,9 +94,9 @@ export interface RunOutcome extends SyncResult {
 
 /** One run: the account check, the destination opened, modes chosen from its state, the sync, the destination closed. */
 export async function runSync(settings: RunSettings): Promise<RunOutcome> {
-  const account = await openAccount(settings.account);
-  settings.onConnected?.(account);
-  if (account.offsetMinutes === null && !settings.timeZone) {
+  const connected = await openAccount(settings.account);
+  settings.onConnected?.(connected);
+  if (connected.offsetMinutes === null && !settings.timeZone) {
     settings.onEvent?.({
       type: 'warning',
       message: 'the API showed no time zone offset: naive timestamps are read as UTC; set the time zone (--timezone) to fix',
@@ -97,22 +106,30 @@ export async function runSync(settings: RunSettings): Promise<RunOutcome> {
   await destination.open();
   try {
     const stored = await destination.readState();
+    const account = accountId(settings.account.baseUrl);
+    const other = [...stored.values()].find((state) => state.account !== undefined && state.account !== account);
+    if (other) {
+      throw new ConfigError(
+        `${destination.description} holds a copy of the account at ${other.account}, not ${account}: sync each account into its own destination (--dest)`,
+      );
+    }
     const selection = chooseModes(settings.tables, settings, stored);
     settings.onStart?.(selection);
     const started = Date.now();
     const result = await sync({
-      client: account.client,
+      client: connected.client,
       destination,
       selection,
       states: withStartDate(stored, selection, settings.startDate),
+      account,
       timeZone: settings.timeZone,
-      accountOffsetMinutes: account.offsetMinutes ?? 0,
+      accountOffsetMinutes: connected.offsetMinutes ?? 0,
       overlapSeconds: (settings.overlapHours ?? DEFAULT_OVERLAP_HOURS) * 3600,
       ...(settings.batchRows !== undefined && { batchRows: settings.batchRows }),
       ...(settings.onEvent && { onEvent: settings.onEvent }),
       ...(settings.signal && { signal: settings.signal }),
     });
-    return { ...result, account, seconds: (Date.now() - started) / 1000 };
+    return { ...result, account: connected, seconds: (Date.now() - started) / 1000 };
   } finally {
     await destination.close();
   }

@@ -30,6 +30,8 @@ export interface SyncOptions {
   readonly client: ActiveCampaignClient;
   readonly destination: Destination;
   readonly selection: readonly TableSelection[];
+  /** The account's identity, stored with every state (engine/run.ts `accountId`). */
+  readonly account?: string;
   /** The states the run starts from (engine/run.ts adds `start_date`); read from the destination when absent. */
   readonly states?: ReadonlyMap<string, TableState>;
   /** IANA zone of the account, when the user gives one (docs/tables.md 1.5). */
@@ -92,6 +94,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
 
   const context: RunContext = {
     runId,
+    account: options.account,
     startedAt,
     client,
     destination,
@@ -135,6 +138,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
 
 interface RunContext {
   readonly runId: string;
+  readonly account: string | undefined;
   readonly startedAt: string;
   readonly client: ActiveCampaignClient;
   readonly destination: Destination;
@@ -184,6 +188,7 @@ class TableRun {
     stream: StreamPlan,
     readonly previous: TableState | undefined,
     readonly resume: boolean,
+    readonly account: string | undefined,
   ) {
     this.convert = rowConverter(plan.table);
     this.sideload = plan.rowsKey !== stream.endpoint.envelope ? sideloadUse(plan.table, plan.mode) : undefined;
@@ -211,6 +216,7 @@ class TableRun {
     // Until the pass ends, the committed cursor stays the previous one: a crash must not skip unread changes.
     const base: TableState = {
       mode: this.mode,
+      ...(this.account && { account: this.account }),
       ...(this.previous?.lastFullAt && { lastFullAt: this.previous.lastFullAt }),
       ...(previousCursor && { cursor: previousCursor }),
     };
@@ -238,7 +244,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
     const crashed = previous?.inProgress;
     // A crashed pass of the same mode is continued: its staging rows are kept and its position reused.
     const resume = !!crashed && crashed.mode === plan.mode;
-    return new TableRun(plan, stream, previous, resume);
+    return new TableRun(plan, stream, previous, resume, ctx.account);
   });
   const start = resumePosition(stream, tables);
   let requests = 0;
