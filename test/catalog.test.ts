@@ -12,7 +12,7 @@ interface ContractTable {
 }
 
 // The contract lives outside the repo (shared spec); a vendored copy keeps the test runnable from a clone.
-const contract = JSON.parse(readFileSync(new URL('./fixtures/tables.json', import.meta.url), 'utf8')) as ContractTable[];
+const contract = JSON.parse(readFileSync(new URL('../docs/tables.json', import.meta.url), 'utf8')) as ContractTable[];
 
 test('the catalog holds exactly the 33 tables of the contract, in page order', () => {
   assert.equal(TABLES.length, 33);
