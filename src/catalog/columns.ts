@@ -8,6 +8,8 @@ interface ColumnOptions {
   readonly maxChars?: number;
   /** Why the name is a reconstruction (docs/tables.md 1.8). */
   readonly uncertain?: string;
+  /** Why the type differs from the contract's (listed in docs/deviations.md). */
+  readonly deviation?: string;
 }
 
 /** Column names are the API key in ASCII lower case (docs/tables.md 1.1). */
@@ -25,6 +27,7 @@ function builder(type: LogicalType) {
     ...(options.maxChars !== undefined && { maxChars: options.maxChars }),
     ...(description && { description }),
     ...(options.uncertain && { uncertain: options.uncertain }),
+    ...(options.deviation && { deviation: options.deviation }),
   });
 }
 

@@ -23,6 +23,11 @@ export interface Column {
   readonly description?: string;
   /** Why the column's name is a reconstruction (docs/tables.md 1.8), if it is one. */
   readonly uncertain?: string;
+  /**
+   * Why the column's type differs from the contract's, where the contract's type would destroy the values the
+   * API sends (every deviation is listed in docs/deviations.md).
+   */
+  readonly deviation?: string;
 }
 
 export interface ForeignKey {

@@ -20,6 +20,7 @@ export function describeTable(table: TableDef) {
       source: c.joined ? `${c.joined}.${c.source}` : c.source,
       ...(c.description && { description: c.description }),
       ...(c.uncertain && { uncertain: c.uncertain }),
+      ...(c.deviation && { deviation: c.deviation }),
     })),
     foreignKeys: table.foreignKeys,
   };
