@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { TABLES } from '../src/catalog/index.js';
-import { runCli } from './support/cli.js';
+import { runCli, startCli } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'acsync-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,4 +48,16 @@ test('discover --json lists the 33 tables with keys, modes and columns', async (
 test('an unknown command or option is a usage error (exit 2)', async () => {
   assert.equal((await runCli(['synk'])).code, 2);
   assert.equal((await runCli(['sync', '--tabels', 'x'])).code, 2);
+});
+
+test('a reader that stops early (| head) ends the command quietly, without a stack trace', async () => {
+  const big = ['query', 'SELECT range AS n, repeat(\'x\', 60) AS filler FROM range(300000)', '--dest', `duckdb:${join(dir, 'demo.duckdb')}`];
+  for (const args of [['discover', '--json'], ['erd', '--format', 'mermaid'], big]) {
+    const { child, result } = startCli(args);
+    // Read the first chunk, then close the pipe as `head -1` does.
+    child.stdout?.once('data', () => child.stdout?.destroy());
+    const { code, stderr } = await result;
+    assert.equal(code, 0, `${args.join(' ')}: ${stderr}`);
+    assert.doesNotMatch(stderr, /EPIPE|Error|at /, args.join(' '));
+  }
 });

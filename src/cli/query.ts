@@ -38,7 +38,8 @@ export function registerQuery(program: Command): void {
 
 function printTable(columns: string[], rows: Record<string, unknown>[]): void {
   const cell = (v: unknown) => (v === null || v === undefined ? 'NULL' : String(v).replace(/\s+/g, ' ').slice(0, 60));
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  // A loop, not Math.max(...rows): spreading a large result overflows the call stack.
+  const widths = columns.map((c) => rows.reduce((width, r) => Math.max(width, cell(r[c]).length), c.length));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   const out = [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))];
   process.stdout.write(out.join('\n') + `\n(${rows.length} rows)\n`);
