@@ -13,6 +13,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, interrupted: 130 }
 /** The exit code of a finished run. */
 export function exitCodeOf(status: RunRecord['status']): number {
   if (status === 'success') return EXIT.ok;
+  if (status === 'interrupted') return EXIT.interrupted;
   return status === 'partial' ? EXIT.partial : EXIT.failed;
 }
 

@@ -64,10 +64,16 @@ class TerminalProgress implements ProgressReporter {
       bar.update(event.scanned, { rows: event.rows, pages: event.pages, left: this.timeLeft(event.table, event.scanned, event.total) });
     } else if (event.type === 'table-done') {
       const bar = this.rows.get(event.table);
-      const label = event.record.status === 'success' ? event.table : `${event.table} (${event.record.status})`;
+      const success = event.record.status === 'success';
+      const label = success ? event.table : `${event.table} (${event.record.status})`;
       if (bar) {
-        bar.setTotal(Math.max(bar.getTotal(), 1));
-        bar.update(bar.getTotal(), { table: label.padEnd(30), rows: event.record.rows, left: '· done' });
+        // Only a table that finished shows a full bar and `done`; one that stopped keeps where it got to.
+        if (success) bar.setTotal(Math.max(bar.getTotal(), 1));
+        bar.update(success ? bar.getTotal() : bar.getProgress() * bar.getTotal(), {
+          table: label.padEnd(30),
+          rows: event.record.rows,
+          left: success ? '· done' : '',
+        });
       } else {
         this.bars.create(1, 1, { table: label.padEnd(30), rows: event.record.rows, pages: 0, left: '' });
       }

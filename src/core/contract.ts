@@ -76,15 +76,16 @@ export interface RunRecord {
   readonly runId: string;
   readonly startedAt: string;
   readonly endedAt: string | null;
-  /** `running`, `success`, `partial` (some tables skipped or failed), `failed`. */
-  readonly status: 'running' | 'success' | 'partial' | 'failed';
+  /** `running`, `success`, `partial` (some tables skipped or failed), `failed`, `interrupted` (stopped; the next run resumes). */
+  readonly status: 'running' | 'success' | 'partial' | 'failed' | 'interrupted';
   readonly tables: readonly RunTableRecord[];
 }
 
 export interface RunTableRecord {
   readonly table: string;
   readonly mode: ReplicationMode;
-  readonly status: 'success' | 'skipped' | 'failed';
+  /** `interrupted`: the run was stopped (Ctrl-C, SIGTERM); the table resumes from its last committed batch. */
+  readonly status: 'success' | 'skipped' | 'failed' | 'interrupted';
   readonly rows: number;
   readonly requests: number;
   readonly conversionErrors: number;

@@ -130,7 +130,9 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
 
   const tables = options.selection.map((s) => records.get(s.table.name)).filter((r): r is RunTableRecord => !!r);
   const failed = tables.filter((t) => t.status !== 'success').length;
-  const status: RunRecord['status'] = failed === 0 ? 'success' : failed === tables.length ? 'failed' : 'partial';
+  const status: RunRecord['status'] = signal?.aborted
+    ? 'interrupted'
+    : failed === 0 ? 'success' : failed === tables.length ? 'failed' : 'partial';
   const run: RunRecord = { runId, startedAt, endedAt: new Date().toISOString(), status, tables };
   await destination.recordRun(run);
   return { run, requests: client.stats.requests, throttled: client.stats.throttled, retries: client.stats.retries };
@@ -339,7 +341,8 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
     const results: StreamResult[] = [];
     for (const run of tables) {
       await run.writer?.abort().catch(() => undefined);
-      const record = tableRecord(run, denied ? 'skipped' : 'failed', requests, message);
+      const status = ctx.signal?.aborted ? 'interrupted' : denied ? 'skipped' : 'failed';
+      const record = tableRecord(run, status, requests, message);
       ctx.emit({ type: 'table-done', table: run.table.name, record, ...(denied && { permission: stream.endpoint.permission }) });
       results.push({ record });
     }
