@@ -158,12 +158,12 @@ export class Api {
 
   /** Every row of a resource as its list endpoint serves it (the test oracle). */
   *records(resource: string, ctx: RenderContext): Generator<Rec> {
-    const m = this.model;
+    const model = this.model;
     if (resource === 'deals.dealCustomFieldData') {
-      for (const id of m.dealCustomFieldData.rows.all()) yield m.dealFieldSideload(id, ctx);
+      for (const id of model.dealCustomFieldData.rows.all()) yield model.dealFieldSideload(id, ctx);
       return;
     }
-    const table = m.table(resource);
+    const table = model.table(resource);
     if (!table) throw new RangeError(`unknown simulator resource: ${resource}`);
     for (const id of table.rows.all()) yield table.record(id, ctx);
   }
@@ -313,7 +313,7 @@ export class Api {
     for (const [, def, value] of active) {
       if (def.kind === 'parent' || def.kind === 'candidates') {
         const named = def.kind === 'parent'
-          ? this.model.children(table, def.parent, Number(value))
+          ? table.children(def.parent, Number(value))
           : def.ids(value).filter((id) => table.rows.has(id));
         const set = candidates ? new Set(candidates) : undefined;
         candidates = set ? named.filter((id) => set.has(id)) : named;
@@ -386,10 +386,10 @@ export class Api {
   /** `meta.currencies` of `/deals`: count and value per currency over the whole query (visible deals only). */
   private currencies(ids: Iterable<number>): Rec {
     const totals = new Map<string, { count: number; value: number }>();
-    const m = this.model;
+    const model = this.model;
     for (const id of ids) {
-      if (m.isRestrictedPipeline(m.deals.struct(id).pipeline)) continue;
-      const money = m.dealMoney(id);
+      if (model.isRestrictedPipeline(model.deals.struct(id).pipeline)) continue;
+      const money = model.dealMoney(id);
       const code = money.currency.toUpperCase();
       const entry = totals.get(code) ?? { count: 0, value: 0 };
       entry.count++;
@@ -408,7 +408,7 @@ export class Api {
 
   private children(route: ChildRoute, parentId: number, query: URLSearchParams, ctx: RenderContext): ApiResponse {
     if (!route.parentTable.rows.has(parentId)) return notFound(route.modelName, String(parentId));
-    let ids = this.model.children(route.table, route.parentKind, parentId).sort((a, b) => a - b);
+    let ids = route.table.children(route.parentKind, parentId).sort((a, b) => a - b);
     if (!route.unpaged) {
       let limit = parseCount(query.get('limit'), DEFAULT_LIMIT);
       if (limit <= 0) limit = DEFAULT_LIMIT;
@@ -421,7 +421,7 @@ export class Api {
   // ------------------------------------------------------------------ route table
 
   private defineRoutes(): void {
-    const m = this.model;
+    const model = this.model;
     const add = (route: ListRoute): void => {
       this.lists.set(route.path, route);
     };
@@ -431,7 +431,7 @@ export class Api {
     add({
       path: '/contacts',
       envelope: 'contacts',
-      table: m.contacts,
+      table: model.contacts,
       total: 'string',
       keyset: true,
       filters: {
@@ -449,15 +449,15 @@ export class Api {
             const named = /(\d+)@/.exec(value);
             return named ? [Number(named[1])] : [];
           },
-          test: (id, value, ctx) => String(m.contacts.record(id, ctx).email).toLowerCase() === value.toLowerCase(),
+          test: (id, value, ctx) => String(model.contacts.record(id, ctx).email).toLowerCase() === value.toLowerCase(),
         },
         listid: {
           kind: 'test',
-          test: (id, value) => m.children(m.contactLists, 'contact', id).some((c) => m.contactLists.struct(c).list === Number(value)),
+          test: (id, value) => model.contactLists.children('contact', id).some((c) => model.contactLists.struct(c).list === Number(value)),
         },
         tagid: {
           kind: 'test',
-          test: (id, value) => m.children(m.contactTags, 'contact', id).some((c) => m.contactTags.struct(c).tag === Number(value)),
+          test: (id, value) => model.contactTags.children('contact', id).some((c) => model.contactTags.struct(c).tag === Number(value)),
         },
       },
       orders: { id: { kind: 'id' } },
@@ -484,13 +484,13 @@ export class Api {
     add({
       path: '/deals',
       envelope: 'deals',
-      table: m.deals,
+      table: model.deals,
       total: 'number',
       unstable: true,
       filters: {
         updated_after: { kind: 'time', key: 'mdate', op: 'after' },
         created_after: { kind: 'time', key: 'cdate', op: 'after' },
-        group: { kind: 'test', test: (id, value) => m.deals.struct(id).pipeline === Number(value) },
+        group: { kind: 'test', test: (id, value) => model.deals.struct(id).pipeline === Number(value) },
         stage: { kind: 'eq', key: 'stage' },
         status: { kind: 'eq', key: 'status' },
         owner: { kind: 'eq', key: 'owner' },
@@ -500,12 +500,12 @@ export class Api {
         title: { kind: 'text', key: 'title' },
         value: { kind: 'number', key: 'value' },
         contact_name: { kind: 'custom', key: (id) => {
-          const names = m.contactNames(m.deals.struct(id).contact);
+          const names = model.contactNames(model.deals.struct(id).contact);
           return `${names.first} ${names.last}`;
         } },
         contact_orgname: { kind: 'custom', key: (id, ctx) => {
-          const contact = m.deals.struct(id).contact;
-          return m.contacts.rows.has(contact) ? String(m.contacts.record(contact, ctx).orgname) : '';
+          const contact = model.deals.struct(id).contact;
+          return model.contacts.rows.has(contact) ? String(model.contacts.record(contact, ctx).orgname) : '';
         } },
         'next-action': { kind: 'time', key: 'nextdate' },
       },
@@ -513,122 +513,122 @@ export class Api {
       meta: (total, sequence) => ({ currencies: sequence.currencies ?? {}, total }),
     });
 
-    simple('/accounts', m.accounts, { params: { search: { kind: 'contains', key: 'name' } } });
-    simple('/accountContacts', m.accountContacts, {
+    simple('/accounts', model.accounts, { params: { search: { kind: 'contains', key: 'name' } } });
+    simple('/accountContacts', model.accountContacts, {
       filters: { account: { kind: 'parent', parent: 'account' }, contact: { kind: 'parent', parent: 'contact' } },
     });
-    simple('/accountCustomFieldData', m.accountCustomFieldData, { total: 'absent', filters: { customerAccountId: { kind: 'parent', parent: 'account' } } });
-    simple('/accountCustomFieldMeta', m.accountCustomFieldMeta, { total: 'absent', defaultLimit: 100 });
-    simple('/notes', m.notes);
-    simple('/campaigns', m.campaigns, {
+    simple('/accountCustomFieldData', model.accountCustomFieldData, { total: 'absent', filters: { customerAccountId: { kind: 'parent', parent: 'account' } } });
+    simple('/accountCustomFieldMeta', model.accountCustomFieldMeta, { total: 'absent', defaultLimit: 100 });
+    simple('/notes', model.notes);
+    simple('/campaigns', model.campaigns, {
       filters: { seriesid: { kind: 'eq', key: 'seriesid' } },
       orders: { sdate: { kind: 'time', key: 'sdate' }, ldate: { kind: 'time', key: 'ldate' } },
     });
-    simple('/campaignMessages', m.campaignMessages);
-    simple('/messages', m.messages);
-    simple('/fieldValues', m.fieldValues, {
+    simple('/campaignMessages', model.campaignMessages);
+    simple('/messages', model.messages);
+    simple('/fieldValues', model.fieldValues, {
       filters: {
-        fieldid: { kind: 'test', test: (id, value) => m.fieldValues.struct(id).field === Number(value) },
+        fieldid: { kind: 'test', test: (id, value) => model.fieldValues.struct(id).field === Number(value) },
         val: { kind: 'eq', key: 'value' },
       },
     });
-    simple('/fields', m.fields, {
+    simple('/fields', model.fields, {
       defaultLimit: 100,
       filters: { perstag: { kind: 'eq', key: 'perstag' } },
       sideload: (ids, _records, _query, ctx) => ({
         before: {
-          fieldOptions: ids.flatMap((id) => m.children(m.fieldOptions, 'field', id)).map((id) => m.fieldOptions.record(id, ctx)),
-          fieldRels: ids.flatMap((id) => m.children(m.fieldRels, 'field', id)).map((id) => m.fieldRels.record(id, ctx)),
+          fieldOptions: ids.flatMap((id) => model.fieldOptions.children('field', id)).map((id) => model.fieldOptions.record(id, ctx)),
+          fieldRels: ids.flatMap((id) => model.fieldRels.children('field', id)).map((id) => model.fieldRels.record(id, ctx)),
         },
       }),
     });
-    simple('/contactLists', m.contactLists);
-    simple('/tags', m.tags);
-    simple('/contactTags', m.contactTags, {
+    simple('/contactLists', model.contactLists);
+    simple('/tags', model.tags);
+    simple('/contactTags', model.contactTags, {
       filters: {
         subscriberid: { kind: 'parent', parent: 'contact' },
-        tagid: { kind: 'test', test: (id, value) => m.contactTags.struct(id).tag === Number(value) },
+        tagid: { kind: 'test', test: (id, value) => model.contactTags.struct(id).tag === Number(value) },
         cdate: { kind: 'time', key: 'cdate', op: 'equal' },
       },
       orders: { cdate: { kind: 'time', key: 'cdate' } },
     });
-    simple('/dealTasks', m.dealTasks, {
+    simple('/dealTasks', model.dealTasks, {
       filters: {
-        reltype: { kind: 'test', test: (id, value) => m.dealTasks.struct(id).reltype === value },
-        relid: { kind: 'test', test: (id, value) => m.dealTasks.struct(id).relid === Number(value) },
-        status: { kind: 'test', test: (id, value) => m.taskStatus(id) === Number(value) },
+        reltype: { kind: 'test', test: (id, value) => model.dealTasks.struct(id).reltype === value },
+        relid: { kind: 'test', test: (id, value) => model.dealTasks.struct(id).relid === Number(value) },
+        status: { kind: 'test', test: (id, value) => model.taskStatus(id) === Number(value) },
         d_tasktypeid: { kind: 'eq', key: 'dealTasktype' },
         assignee_userid: { kind: 'eq', key: 'assignee' },
         outcome_id: { kind: 'eq', key: 'outcomeId' },
         due_after: { kind: 'time', key: 'duedate', op: 'after' },
       },
     });
-    simple('/dealActivities', m.dealActivities, {
+    simple('/dealActivities', model.dealActivities, {
       params: {
         deal: { kind: 'parent', parent: 'deal' },
-        exclude: { kind: 'test', test: (id, value, ctx) => value !== 'email' || m.dealActivities.record(id, ctx).dataType !== 'email' },
+        exclude: { kind: 'test', test: (id, value, ctx) => value !== 'email' || model.dealActivities.record(id, ctx).dataType !== 'email' },
       },
       filters: { data_type: { kind: 'eq', key: 'dataType' }, data_id: { kind: 'eq', key: 'dataId' } },
     });
-    simple('/dealCustomFieldData', m.dealCustomFieldData, { total: 'absent', filters: { dealId: { kind: 'parent', parent: 'deal' } } });
-    simple('/dealCustomFieldMeta', m.dealCustomFieldMeta, { total: 'absent', defaultLimit: 100 });
-    simple('/contactDeals', m.contactDeals);
-    simple('/lists', m.lists, { filters: { name: { kind: 'contains', key: 'name' } }, orders: { name: { kind: 'text', key: 'name' } } });
-    simple('/dealGroups', m.dealGroups, {
-      filters: { title: { kind: 'contains', key: 'title' }, have_stages: { kind: 'test', test: (id, value) => value !== '1' || m.children(m.dealStages, 'pipeline', id).length > 0 } },
+    simple('/dealCustomFieldData', model.dealCustomFieldData, { total: 'absent', filters: { dealId: { kind: 'parent', parent: 'deal' } } });
+    simple('/dealCustomFieldMeta', model.dealCustomFieldMeta, { total: 'absent', defaultLimit: 100 });
+    simple('/contactDeals', model.contactDeals);
+    simple('/lists', model.lists, { filters: { name: { kind: 'contains', key: 'name' } }, orders: { name: { kind: 'text', key: 'name' } } });
+    simple('/dealGroups', model.dealGroups, {
+      filters: { title: { kind: 'contains', key: 'title' }, have_stages: { kind: 'test', test: (id, value) => value !== '1' || model.dealStages.children('pipeline', id).length > 0 } },
       orders: { title: { kind: 'text', key: 'title' } },
       sideload: (ids, _records, _query, ctx) => ({
-        after: { dealStages: ids.flatMap((id) => m.children(m.dealStages, 'pipeline', id)).map((id) => m.dealStages.record(id, ctx)) },
+        after: { dealStages: ids.flatMap((id) => model.dealStages.children('pipeline', id)).map((id) => model.dealStages.record(id, ctx)) },
       }),
     });
-    simple('/dealStages', m.dealStages, {
+    simple('/dealStages', model.dealStages, {
       filters: { d_groupid: { kind: 'parent', parent: 'pipeline' }, title: { kind: 'contains', key: 'title' } },
       orders: { title: { kind: 'text', key: 'title' } },
     });
-    simple('/scores', m.scores);
-    simple('/taskOutcomes', m.taskOutcomes, { filters: { sentiment: { kind: 'eq', key: 'sentiment' } } });
-    simple('/dealTasktypes', m.dealTasktypes);
-    simple('/tasktypeOutcomeRels', m.tasktypeOutcomeRels);
-    simple('/groups', m.groups);
-    simple('/users', m.users);
+    simple('/scores', model.scores);
+    simple('/taskOutcomes', model.taskOutcomes, { filters: { sentiment: { kind: 'eq', key: 'sentiment' } } });
+    simple('/dealTasktypes', model.dealTasktypes);
+    simple('/tasktypeOutcomeRels', model.tasktypeOutcomeRels);
+    simple('/groups', model.groups);
+    simple('/users', model.users);
 
     const child = (pattern: string, table: Table<unknown>, parentTable: Table<unknown>, parentKind: ParentKind, modelName: string, unpaged = false): void => {
       this.childRoutes.push({ pattern, envelope: table.key, table, parentTable, parentKind, modelName, unpaged });
     };
-    child('/contacts/{id}/notes', m.notes, m.contacts, 'contact', 'Subscriber');
-    child('/contacts/{id}/contactTags', m.contactTags, m.contacts, 'contact', 'Subscriber', true);
-    child('/contacts/{id}/contactLists', m.contactLists, m.contacts, 'contact', 'Subscriber');
-    child('/contacts/{id}/contactDeals', m.contactDeals, m.contacts, 'contact', 'Subscriber');
-    child('/deals/{id}/contactDeals', m.contactDeals, m.deals, 'deal', 'Deal');
-    child('/deals/{id}/dealActivities', m.dealActivities, m.deals, 'deal', 'Deal');
-    child('/campaigns/{id}/campaignMessages', m.campaignMessages, m.campaigns, 'campaign', 'Campaign');
-    child('/groups/{id}/userGroups', m.userGroups, m.groups, 'group', 'Group');
+    child('/contacts/{id}/notes', model.notes, model.contacts, 'contact', 'Subscriber');
+    child('/contacts/{id}/contactTags', model.contactTags, model.contacts, 'contact', 'Subscriber', true);
+    child('/contacts/{id}/contactLists', model.contactLists, model.contacts, 'contact', 'Subscriber');
+    child('/contacts/{id}/contactDeals', model.contactDeals, model.contacts, 'contact', 'Subscriber');
+    child('/deals/{id}/contactDeals', model.contactDeals, model.deals, 'deal', 'Deal');
+    child('/deals/{id}/dealActivities', model.dealActivities, model.deals, 'deal', 'Deal');
+    child('/campaigns/{id}/campaignMessages', model.campaignMessages, model.campaigns, 'campaign', 'Campaign');
+    child('/groups/{id}/userGroups', model.userGroups, model.groups, 'group', 'Group');
   }
 
   private contactSideloads(ids: number[], records: Rec[], query: URLSearchParams, ctx: RenderContext): Sideloads {
-    const m = this.model;
+    const model = this.model;
     const paths = new Set((query.get('include') ?? '').split(',').map((p) => p.trim()).filter(Boolean));
     const roots = new Set([...paths].map((p) => p.split('.')[0]));
     const before: Rec = {};
-    const perContact = (table: Table<unknown>): number[][] => ids.map((id) => m.children(table, 'contact', id));
-    const lists = roots.has('contactLists') ? perContact(m.contactLists) : undefined;
-    const tags = roots.has('contactTags') ? perContact(m.contactTags) : undefined;
-    const values = roots.has('fieldValues') ? perContact(m.fieldValues) : undefined;
+    const perContact = (table: Table<unknown>): number[][] => ids.map((id) => table.children('contact', id));
+    const lists = roots.has('contactLists') ? perContact(model.contactLists) : undefined;
+    const tags = roots.has('contactTags') ? perContact(model.contactTags) : undefined;
+    const values = roots.has('fieldValues') ? perContact(model.fieldValues) : undefined;
     // Sideloaded rows come in ascending id order, as a `WHERE parent IN (…)` query returns them.
     const ascending = (lists: number[][]): number[] => lists.flat().sort((a, b) => a - b);
-    if (lists) before.contactLists = ascending(lists).map((id) => m.contactLists.record(id, ctx));
+    if (lists) before.contactLists = ascending(lists).map((id) => model.contactLists.record(id, ctx));
     if (tags) {
-      before.contactTags = ascending(tags).map((id) => m.contactTags.record(id, ctx));
+      before.contactTags = ascending(tags).map((id) => model.contactTags.record(id, ctx));
       if (paths.has('contactTags.tag')) {
-        const tagIds = [...new Set(tags.flat().map((id) => m.contactTags.struct(id).tag))].sort((a, b) => a - b);
-        before.tags = tagIds.filter((id) => m.tags.rows.has(id)).map((id) => m.tags.record(id, ctx));
+        const tagIds = [...new Set(tags.flat().map((id) => model.contactTags.struct(id).tag))].sort((a, b) => a - b);
+        before.tags = tagIds.filter((id) => model.tags.rows.has(id)).map((id) => model.tags.record(id, ctx));
       }
     }
     if (values) {
-      before.fieldValues = ascending(values).map((id) => m.fieldValues.record(id, ctx));
+      before.fieldValues = ascending(values).map((id) => model.fieldValues.record(id, ctx));
       if (paths.has('fieldValues.field')) {
-        const fieldIds = [...new Set(values.flat().map((id) => m.fieldValues.struct(id).field))].sort((a, b) => a - b);
-        before.fields = fieldIds.map((id) => m.fields.record(id, ctx));
+        const fieldIds = [...new Set(values.flat().map((id) => model.fieldValues.struct(id).field))].sort((a, b) => a - b);
+        before.fields = fieldIds.map((id) => model.fields.record(id, ctx));
       }
     }
     before.scoreValues = [];
@@ -641,18 +641,18 @@ export class Api {
   }
 
   private dealSideloads(ids: number[], records: Rec[], query: URLSearchParams, ctx: RenderContext): Sideloads {
-    const m = this.model;
+    const model = this.model;
     const paths = new Set((query.get('include') ?? '').split(',').map((p) => p.trim()));
     if (!paths.has('dealCustomFieldData')) return {};
     const all: number[] = [];
     records.forEach((record, i) => {
       if (record.isDisabled === 1) return;
-      const children = m.children(m.dealCustomFieldData, 'deal', ids[i] as number);
+      const children = model.dealCustomFieldData.children('deal', ids[i] as number);
       record.dealCustomFieldData = children.map(String);
       all.push(...children);
     });
     all.sort((a, b) => a - b);
-    return { before: { dealCustomFieldData: all.map((id) => m.dealFieldSideload(id, ctx)) } };
+    return { before: { dealCustomFieldData: all.map((id) => model.dealFieldSideload(id, ctx)) } };
   }
 }
 
