@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Api } from './api.js';
-import type { SimAccount, SimStats, Simulator } from './index.js';
+import type { SimAccount, SimStats, Simulator } from './types.js';
 import { checkFaultKinds, type FaultKind, type ResolvedOptions } from './options.js';
 import { Model } from './model.js';
 import { mutate, type MutationResult } from './mutate.js';
