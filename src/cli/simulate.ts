@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { resolveOptions, startSimulator, type SimulatorOptions } from '../simulator/index.js';
+import {
+  PERMISSION_AREAS, resolveOptions, startSimulator, type LimiterKind, type SimulatorOptions,
+} from '../simulator/index.js';
 
 interface SimulateFlags {
   port: string;
@@ -9,6 +11,9 @@ interface SimulateFlags {
   latencyMs?: string;
   jitterMs?: string;
   rateLimit?: string;
+  rateLimitStatus?: string;
+  limiter?: string;
+  retryAfterSeconds?: string;
   key?: string;
   faults?: string;
   deny?: string;
@@ -36,6 +41,9 @@ export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOption
   if (flags.latencyMs !== undefined) options.latencyMs = decimal('--latency-ms', flags.latencyMs);
   if (flags.jitterMs !== undefined) options.jitterMs = decimal('--jitter-ms', flags.jitterMs);
   if (flags.rateLimit !== undefined) options.rateLimit = decimal('--rate-limit', flags.rateLimit);
+  if (flags.rateLimitStatus !== undefined) options.rateLimitStatus = integer('--rate-limit-status', flags.rateLimitStatus) as 429 | 503;
+  if (flags.limiter !== undefined) options.limiter = flags.limiter as LimiterKind;
+  if (flags.retryAfterSeconds !== undefined) options.retryAfterSeconds = integer('--retry-after-seconds', flags.retryAfterSeconds);
   if (flags.key !== undefined) options.key = flags.key;
   if (flags.faults !== undefined) options.faults = decimal('--faults', flags.faults);
   if (flags.deny !== undefined) options.deny = flags.deny.split(',').map((t) => t.trim()).filter(Boolean);
@@ -62,9 +70,12 @@ export function registerSimulate(program: Command): void {
     .option('--latency-ms <ms>', 'mean added latency per response (default 0)')
     .option('--jitter-ms <ms>', 'latency varies uniformly by ± this much (default: half the latency)')
     .option('--rate-limit <r>', 'requests per second per key, 0 = off (default 5)')
+    .option('--rate-limit-status <status>', 'how throttling is answered: 429 or 503 (default 429)')
+    .option('--limiter <kind>', 'bucket: token bucket, bursts allowed; window: at most --rate-limit requests in any second (default bucket)')
+    .option('--retry-after-seconds <s>', 'Retry-After of throttled answers (default: bucket computes it, window 30)')
     .option('--key <key>', 'API key to accept (default: the documented demo key)')
     .option('--faults <rate>', 'share of requests answered with an injected fault, 0..1 (default 0)')
-    .option('--deny <tables>', 'comma-separated table names whose endpoints answer 403')
+    .option('--deny <areas>', `comma-separated permission areas whose endpoints answer 403 (${PERMISSION_AREAS.join(', ')}; any case)`)
     .action(async (flags: SimulateFlags) => {
       let options: SimulatorOptions;
       try {

@@ -3,9 +3,11 @@
  * sideloads, `meta` forms and permission denials. The routes themselves are in routes.ts; transport concerns
  * (auth, rate limit, latency, faults) live in server.ts.
  */
-import { TABLES } from '../catalog/index.js';
+import type { Permission } from '../catalog/index.js';
 import { USER_GROUP_ID_BASE } from './fixed.js';
 import type { Model } from './model.js';
+import { DEFAULT_BEHAVIOUR, type Behaviour } from './options.js';
+import { deniedBody, routeArea } from './permissions.js';
 import { defineRoutes, parseCount, type ChildRoute, type FilterDef, type ListRoute, type OrderDef, type Sequence } from './routes.js';
 import type { Rec, RenderContext, Table } from './table.js';
 import { parseFilterTime } from './time.js';
@@ -45,17 +47,29 @@ export class Api {
   private readonly lists: Map<string, ListRoute>;
   private readonly childRoutes: ChildRoute[];
   private readonly cache = new SequenceCache();
-  /** Route path → 403 detail, for routes every reading table of which is denied. */
-  private readonly denied = new Map<string, string>();
+  private behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR };
+  /** Route path (or pattern) → the area it needs, for every route but `/users/me`. */
+  private readonly areas = new Map<string, Permission>();
 
-  constructor(
-    private readonly model: Model,
-    deny: readonly string[] = [],
-  ) {
+  constructor(private readonly model: Model) {
     const routes = defineRoutes(model);
     this.lists = routes.lists;
     this.childRoutes = routes.children;
-    this.computeDenials(new Set(deny));
+    const named: [string, string][] = [
+      ...[...this.lists.values()].map((r): [string, string] => [r.path, r.envelope]),
+      ...this.childRoutes.map((r): [string, string] => [r.pattern, r.envelope]),
+      ['/users/{id}/userGroup', 'userGroups'],
+      ['/messages/{id}', 'messages'],
+    ];
+    for (const [path, envelope] of named) {
+      const area = routeArea(path, envelope);
+      if (area) this.areas.set(path, area);
+    }
+  }
+
+  /** Takes the behaviour switches the surface reads (deny). */
+  configure(behaviour: Behaviour): void {
+    this.behaviour = behaviour;
   }
 
   /** Handles `GET /api/3<path>`. */
@@ -113,32 +127,8 @@ export class Api {
   // ------------------------------------------------------------------ permissions
 
   private deniedResponse(routePath: string): ApiResponse | undefined {
-    const detail = this.denied.get(routePath);
-    return detail === undefined ? undefined : { status: 403, body: { errors: [{ status: 403, title: 'Forbidden', detail }] } };
-  }
-
-  /**
-   * A route is denied when every catalog table reading it is denied. A table reads a route when it names
-   * the route's path (source, join, per-parent parent, incremental stream) or takes its rows from the array
-   * the route serves (`/dealStages` for pipelines_stages, `/contacts/{id}/notes` for the note tables).
-   */
-  private computeDenials(deny: ReadonlySet<string>): void {
-    if (deny.size === 0) return;
-    const routes: [string, string][] = [
-      ...[...this.lists.values()].map((r): [string, string] => [r.path, r.envelope]),
-      ...this.childRoutes.map((r): [string, string] => [r.pattern, r.envelope]),
-      ['/users/{id}/userGroup', 'userGroups'],
-      ['/messages/{id}', 'messages'],
-    ];
-    for (const [path, rows] of routes) {
-      const readers = TABLES.filter((t) =>
-        [t.source.endpoint.path, t.source.join?.endpoint.path, t.source.perParent?.parent.path, t.incremental?.endpoint.path].includes(path)
-        || [t.source.rows ?? t.source.endpoint.envelope, t.incremental?.child?.rows, t.incremental?.child?.joinRows, t.source.join?.endpoint.envelope].includes(rows));
-      if (readers.length > 0 && readers.every((t) => deny.has(t.name))) {
-        const permission = (readers[0] as (typeof readers)[number]).source.endpoint.permission.toLowerCase();
-        this.denied.set(path, `You do not have permission to view ${permission}.`);
-      }
-    }
+    const area = this.areas.get(routePath);
+    return area !== undefined && this.behaviour.deny.includes(area) ? { status: 403, body: deniedBody(area) } : undefined;
   }
 
   // ------------------------------------------------------------------ lists
@@ -334,6 +324,7 @@ export class Api {
     }
     return { status: 200, body: { [route.envelope]: ids.map((id) => route.table.record(id, ctx)) } };
   }
+
 }
 
 function notFound(model: string, id: string): ApiResponse {

@@ -9,9 +9,11 @@ import type { Simulator } from './types.js';
 
 export type { MutationResult, ChangeCounts } from './mutate.js';
 export {
-  DEFAULT_FAULT_KINDS, DEMO_KEY, FAULT_KINDS, MAX_CONTACTS, resolveOptions,
-  type FaultKind, type ResolvedOptions, type SimulatorOptions,
+  BEHAVIOUR_OPTIONS, DEFAULT_BEHAVIOUR, DEFAULT_FAULT_KINDS, DEMO_KEY, FAULT_KINDS, MAX_CONTACTS, resolveOptions,
+  type Behaviour, type BehaviourOptions, type FaultKind, type LimiterKind, type ResolvedOptions,
+  type SimulatorOptions,
 } from './options.js';
+export { PERMISSION_AREAS } from './permissions.js';
 export type { SimAccount, SimStats, Simulator } from './types.js';
 
 /** Starts a simulator; resolves once it accepts connections. */

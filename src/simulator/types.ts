@@ -2,7 +2,7 @@
  * The simulator's public interface types (re-exported by index.ts; implemented by server.ts).
  */
 import type { MutationResult } from './mutate.js';
-import type { FaultKind } from './options.js';
+import type { Behaviour, BehaviourOptions, FaultKind } from './options.js';
 
 export interface SimStats {
   requests: number;
@@ -31,5 +31,10 @@ export interface Simulator {
   /** Same as POST /__sim/mutate. */
   mutate(seed: number, changes: number): MutationResult;
   setFaults(f: { rate: number; kinds?: FaultKind[]; seed?: number }): void;
+  /**
+   * Same as POST /__sim/behaviour: changes the named behaviour switches on the running simulator (the others
+   * keep their value) and returns every switch now in force; a RangeError names a bad value or unknown name.
+   */
+  setBehaviour(changes: BehaviourOptions): Behaviour;
   close(): Promise<void>;
 }
