@@ -40,20 +40,36 @@ async function get(sim: Simulator, path: string, key = DEMO_KEY): Promise<Answer
   return { status: res.status, headers: res.headers, body };
 }
 
+async function ok(sim: Simulator, path: string): Promise<Rec> {
+  const answer = await get(sim, path);
+  assert.equal(answer.status, 200, path);
+  return answer.body;
+}
+
 function behaviour(sim: Simulator, body?: unknown): Promise<Response> {
   return fetch(`${sim.url}/__sim/behaviour`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+}
+
+/** Every row of a list endpoint, offset page by offset page (limit 100). */
+async function readAll(sim: Simulator, path: string, envelope: string): Promise<Rec[]> {
+  const rows: Rec[] = [];
+  for (let offset = 0; ; offset += 100) {
+    const page = (await ok(sim, `${path}${path.includes('?') ? '&' : '?'}limit=100&offset=${offset}`))[envelope] as Rec[];
+    rows.push(...page);
+    if (page.length < 100) return rows;
+  }
 }
 
 describe('behaviour switches: control path, setBehaviour, options and flags', () => {
   test('GET /__sim/behaviour shows the defaults; POST changes only the named switches and answers them all', async () => {
     await withSim({}, async (sim) => {
       assert.deepEqual(await (await behaviour(sim)).json(), { ...DEFAULT_BEHAVIOUR, rateLimit: 0 });
-      const changed = await behaviour(sim, { limiter: 'window', deny: ['deals'], retryAfterSeconds: 3 });
+      const changed = await behaviour(sim, { total: 'low', deny: ['deals'], notFoundParents: 0.5 });
       assert.equal(changed.status, 200);
-      assert.deepEqual(await changed.json(), { ...DEFAULT_BEHAVIOUR, rateLimit: 0, limiter: 'window', deny: ['Deals'], retryAfterSeconds: 3 });
-      const returned = sim.setBehaviour({ rateLimitStatus: 503 });
-      assert.equal(returned.rateLimitStatus, 503);
-      assert.equal(returned.limiter, 'window', 'other switches keep their value');
+      assert.deepEqual(await changed.json(), { ...DEFAULT_BEHAVIOUR, rateLimit: 0, total: 'low', deny: ['Deals'], notFoundParents: 0.5 });
+      const returned = sim.setBehaviour({ sideloads: 3 });
+      assert.equal(returned.sideloads, 3);
+      assert.equal(returned.total, 'low', 'other switches keep their value');
       assert.deepEqual(await (await behaviour(sim)).json(), returned);
       assert.equal(sim.stats().requests, 0, 'control paths are not API requests');
     });
@@ -61,36 +77,141 @@ describe('behaviour switches: control path, setBehaviour, options and flags', ()
 
   test('unknown names and bad values: 400 over HTTP, RangeError in process, nothing changed', async () => {
     await withSim({}, async (sim) => {
-      const unknown = await behaviour(sim, { limiter: 'window', sideloadz: 'none' });
+      const unknown = await behaviour(sim, { total: 'high', sideloadz: 'none' });
       assert.equal(unknown.status, 400);
       assert.match(((await unknown.json()) as Rec).message as string, /unknown behaviour option "sideloadz"/);
       for (const bad of [
-        { limiter: 'leaky' }, { retryAfterSeconds: 1.5 }, { retryAfterSeconds: -1 }, { deny: ['deals_activities'] }, { deny: 'deals' },
-        { rateLimitStatus: 500 }, { rateLimit: -1 },
+        { total: 'sometimes' }, { sideloads: -1 }, { sideloads: 'some' }, { limiter: 'leaky' },
+        { retryAfterSeconds: 1.5 }, { notFoundParents: 2 }, { deny: ['deals_activities'] }, { rateLimitStatus: 500 },
       ]) {
         const res = await behaviour(sim, bad);
         assert.equal(res.status, 400, JSON.stringify(bad));
         assert.throws(() => sim.setBehaviour(bad as SimulatorOptions), RangeError, JSON.stringify(bad));
       }
       assert.deepEqual(await (await behaviour(sim)).json(), { ...DEFAULT_BEHAVIOUR, rateLimit: 0 });
-      await assert.rejects(startSimulator({ limiter: 'nope' as 'window' }), /limiter must be/);
+      await assert.rejects(startSimulator({ total: 'nope' as 'low' }), /total must be/);
     });
   });
 
   test('acsync simulate flags map onto the same options', () => {
     assert.deepEqual(simulatorOptionsFromFlags({
-      port: '0', deny: 'deals, Users and groups', limiter: 'window', retryAfterSeconds: '12', rateLimitStatus: '503',
+      port: '0', deny: 'deals, Users and groups', sideloads: '2', total: 'absent',
+      limiter: 'window', retryAfterSeconds: '12', rateLimitStatus: '503', notFoundParents: '0.25',
     }), {
-      port: 0, deny: ['deals', 'Users and groups'], limiter: 'window', retryAfterSeconds: 12, rateLimitStatus: 503,
+      port: 0, deny: ['deals', 'Users and groups'], sideloads: 2, total: 'absent',
+      limiter: 'window', retryAfterSeconds: 12, rateLimitStatus: 503, notFoundParents: 0.25,
     });
+    assert.deepEqual(simulatorOptionsFromFlags({ port: '0', sideloads: 'none' }), { port: 0, sideloads: 'none' });
     for (const [flags, message] of [
       [{ port: '0', deny: 'deals,nope' }, /^--deny: unknown permission area "nope" \(areas: Contacts, Lists, Campaigns, Deals, Accounts, Reports, Automations, Users and groups\)$/],
+      [{ port: '0', sideloads: 'some' }, /^--sideloads must be an integer/],
+      [{ port: '0', total: 'wrong' }, /^--total must be/],
       [{ port: '0', limiter: 'leaky' }, /^--limiter must be/],
+      [{ port: '0', notFoundParents: '3' }, /^--not-found-parents must be a number in 0\.\.1/],
       [{ port: '0', rateLimitStatus: '500' }, /^--rate-limit-status must be 429 or 503/],
-      [{ port: '0', retryAfterSeconds: 'soon' }, /^--retry-after-seconds must be an integer/],
     ] as const) {
       assert.throws(() => simulatorOptionsFromFlags(flags), (error: Error) => error instanceof RangeError && message.test(error.message), JSON.stringify(flags));
     }
+  });
+});
+
+describe('sideloads', () => {
+  const CONTACTS_INCLUDE = '/contacts?include=fieldValues.field,contactTags.tag,contactLists&orders[id]=ASC&limit=40';
+  const DEALS_INCLUDE = '/deals?include=dealCustomFieldData&orders[cdate]=ASC&limit=100';
+  const SIDELOADS = ['fieldValues', 'fields', 'contactTags', 'tags', 'contactLists'];
+  const without = (body: Rec): Rec => {
+    const copy = structuredClone(body);
+    delete copy.meta; // meta.page_input.cacheid hashes the query string
+    return copy;
+  };
+
+  test('default full: every asked sideload, page-scoped, and id arrays on the rows', async () => {
+    await withSim({}, async (sim) => {
+      const page = await ok(sim, CONTACTS_INCLUDE);
+      for (const key of [...SIDELOADS, 'scoreValues']) assert.ok(Array.isArray(page[key]), key);
+      const rows = page.contacts as Rec[];
+      assert.equal((page.fieldValues as Rec[]).length, rows.reduce((n, r) => n + (r.fieldValues as string[]).length, 0));
+      const deals = await ok(sim, DEALS_INCLUDE);
+      assert.ok((deals.dealCustomFieldData as Rec[]).length > 0);
+    });
+  });
+
+  test('none: /contacts and /deals answer exactly as without include=', async () => {
+    await withSim({ sideloads: 'none' }, async (sim) => {
+      const included = await ok(sim, CONTACTS_INCLUDE);
+      const plain = await ok(sim, '/contacts?orders[id]=ASC&limit=40');
+      assert.deepEqual(without(included), without(plain));
+      assert.deepEqual(Object.keys(included), ['scoreValues', 'contacts', 'meta']);
+      assert.ok(!('fieldValues' in (included.contacts as Rec[])[0]!), 'no id arrays on the rows');
+      const deals = await ok(sim, DEALS_INCLUDE);
+      assert.deepEqual(deals, await ok(sim, '/deals?orders[cdate]=ASC&limit=100'));
+      assert.deepEqual(Object.keys(deals), ['deals', 'meta']);
+    });
+  });
+
+  test('N: each sideload array keeps its first N entries; the rows still name every child', async () => {
+    await withSim({}, async (sim) => {
+      const full = await ok(sim, CONTACTS_INCLUDE);
+      const fullDeals = await ok(sim, DEALS_INCLUDE);
+      sim.setBehaviour({ sideloads: 3 });
+      const capped = await ok(sim, CONTACTS_INCLUDE);
+      for (const key of SIDELOADS) assert.deepEqual(capped[key], (full[key] as Rec[]).slice(0, 3), key);
+      assert.ok((full.fieldValues as Rec[]).length > 3, 'the page has more field values than the cap');
+      assert.deepEqual(capped.contacts, full.contacts, 'id arrays list the cut children too');
+      const cappedDeals = await ok(sim, DEALS_INCLUDE);
+      assert.deepEqual(cappedDeals.dealCustomFieldData, (fullDeals.dealCustomFieldData as Rec[]).slice(0, 3));
+      assert.deepEqual(cappedDeals.deals, fullDeals.deals);
+      sim.setBehaviour({ sideloads: 0 });
+      assert.deepEqual((await ok(sim, CONTACTS_INCLUDE)).fieldValues, []);
+      sim.setBehaviour({ sideloads: 'full' });
+      assert.deepEqual(without(await ok(sim, CONTACTS_INCLUDE)), without(full));
+    });
+  });
+});
+
+describe('meta.total', () => {
+  async function totals(sim: Simulator): Promise<Record<string, Rec | undefined>> {
+    const meta = async (path: string): Promise<Rec | undefined> => (await ok(sim, path)).meta as Rec | undefined;
+    return {
+      contacts: await meta('/contacts?limit=1'),
+      deals: await meta('/deals?orders[cdate]=ASC&limit=1'),
+      tags: await meta('/tags?limit=1'),
+      accountContacts: await meta('/accountContacts?limit=1'),
+      dealCustomFieldMeta: await meta('/dealCustomFieldMeta'),
+    };
+  }
+
+  test('exact by default, in each endpoint\'s form; low and high are one page (100) off; absent drops the key', async () => {
+    await withSim({}, async (sim) => {
+      const count = (r: string): number => sim.account.count(r);
+      const exact = await totals(sim);
+      assert.equal(exact.contacts?.total, String(count('contacts')));
+      assert.equal(exact.deals?.total, count('deals'));
+      assert.equal(exact.tags?.total, String(count('tags')));
+      assert.equal(exact.accountContacts?.total, String(count('accountContacts')));
+      assert.equal(exact.dealCustomFieldMeta, undefined);
+
+      sim.setBehaviour({ total: 'low' });
+      const low = await totals(sim);
+      assert.equal(low.contacts?.total, String(count('contacts') - 100));
+      assert.equal(low.deals?.total, Math.max(0, count('deals') - 100));
+      assert.equal(low.tags?.total, '0', 'never below zero');
+      assert.ok((low.contacts?.page_input as Rec).limit === 1, 'the rest of meta stays');
+
+      sim.setBehaviour({ total: 'high' });
+      const high = await totals(sim);
+      assert.equal(high.contacts?.total, String(count('contacts') + 100));
+      assert.equal(high.deals?.total, count('deals') + 100);
+      assert.equal(high.accountContacts?.total, String(count('accountContacts') + 100));
+      assert.equal(high.dealCustomFieldMeta, undefined);
+
+      sim.setBehaviour({ total: 'absent' });
+      const absent = await totals(sim);
+      assert.ok(absent.contacts && !('total' in absent.contacts) && 'page_input' in absent.contacts);
+      assert.ok(absent.deals && !('total' in absent.deals) && 'currencies' in absent.deals);
+      assert.equal(absent.tags, undefined, 'a meta holding only the total goes');
+      assert.equal(absent.accountContacts, undefined);
+    });
   });
 });
 
@@ -159,6 +280,57 @@ describe('rate limiter', () => {
       assert.deepEqual(statuses(await burst(sim, 4)), [200, 200, 429, 429]);
       sim.setBehaviour({ rateLimit: 0 });
       assert.deepEqual(statuses(await burst(sim, 8)), Array(8).fill(200));
+    });
+  });
+});
+
+describe('per-parent 404s', () => {
+  async function missing(sim: Simulator, pattern: string, parents: number[]): Promise<number[]> {
+    const out: number[] = [];
+    for (const id of parents) {
+      const answer = await get(sim, pattern.replace('{id}', String(id)));
+      if (answer.status === 404) out.push(id);
+      else assert.equal(answer.status, 200);
+    }
+    return out;
+  }
+  const contactIds = Array.from({ length: 60 }, (_, i) => i + 1);
+
+  test('off by default; a fraction of parents answers 404 with the not-found body, the same ids every time', async () => {
+    await withSim({}, async (sim) => {
+      assert.deepEqual(await missing(sim, '/contacts/{id}/notes', contactIds), []);
+      sim.setBehaviour({ notFoundParents: 0.5 });
+      const half = await missing(sim, '/contacts/{id}/notes', contactIds);
+      assert.ok(half.length > 15 && half.length < 45, `${half.length} of 60`);
+      assert.deepEqual(await missing(sim, '/contacts/{id}/notes', contactIds), half);
+      const answer = await get(sim, `/contacts/${half[0]}/notes`);
+      assert.deepEqual(answer.body, { message: `No Result found for Subscriber with id ${half[0]}` });
+      sim.setBehaviour({ notFoundParents: 0.2 });
+      const fifth = await missing(sim, '/contacts/{id}/notes', contactIds);
+      assert.ok(fifth.length < half.length && fifth.every((id) => half.includes(id)), 'a smaller fraction keeps a subset');
+      sim.setBehaviour({ notFoundParents: 1 });
+      assert.deepEqual(await missing(sim, '/groups/{id}/userGroups', [1, 2, 3]), [1, 2, 3]);
+      const group = await get(sim, '/groups/2/userGroups');
+      assert.deepEqual(group.body, { message: 'No Result found for Group with id 2' });
+    });
+  });
+
+  test('the oracle holds the user-groups the per-parent lists still serve', async () => {
+    await withSim({ seed: 11 }, async (sim) => {
+      const all = [...sim.account.records('userGroups')];
+      for (const fraction of [0.4, 0.7, 1]) {
+        sim.setBehaviour({ notFoundParents: fraction });
+        const served: Rec[] = [];
+        for (const group of await readAll(sim, '/groups', 'groups')) {
+          const answer = await get(sim, `/groups/${group.id as string}/userGroups`);
+          if (answer.status === 200) served.push(...(answer.body.userGroups as Rec[]));
+        }
+        served.sort((a, b) => Number(a.id) - Number(b.id));
+        assert.deepEqual([...sim.account.records('userGroups')], served, String(fraction));
+        assert.equal(sim.account.count('userGroups'), served.length);
+      }
+      sim.setBehaviour({ notFoundParents: 0 });
+      assert.deepEqual([...sim.account.records('userGroups')], all);
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import {
-  PERMISSION_AREAS, resolveOptions, startSimulator, type LimiterKind, type SimulatorOptions,
+  PERMISSION_AREAS, resolveOptions, startSimulator, type LimiterKind, type SimulatorOptions, type TotalMode,
 } from '../simulator/index.js';
 
 interface SimulateFlags {
@@ -17,6 +17,9 @@ interface SimulateFlags {
   key?: string;
   faults?: string;
   deny?: string;
+  sideloads?: string;
+  total?: string;
+  notFoundParents?: string;
 }
 
 const USAGE_ERROR = 2;
@@ -47,6 +50,12 @@ export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOption
   if (flags.key !== undefined) options.key = flags.key;
   if (flags.faults !== undefined) options.faults = decimal('--faults', flags.faults);
   if (flags.deny !== undefined) options.deny = flags.deny.split(',').map((t) => t.trim()).filter(Boolean);
+  if (flags.sideloads !== undefined) {
+    const mode = flags.sideloads.trim();
+    options.sideloads = mode === 'full' || mode === 'none' ? mode : integer('--sideloads', mode);
+  }
+  if (flags.total !== undefined) options.total = flags.total as TotalMode;
+  if (flags.notFoundParents !== undefined) options.notFoundParents = decimal('--not-found-parents', flags.notFoundParents);
   // Same checks as startSimulator, so a bad value is a usage error before anything listens.
   try {
     resolveOptions(options);
@@ -76,6 +85,8 @@ export function registerSimulate(program: Command): void {
     .option('--key <key>', 'API key to accept (default: the documented demo key)')
     .option('--faults <rate>', 'share of requests answered with an injected fault, 0..1 (default 0)')
     .option('--deny <areas>', `comma-separated permission areas whose endpoints answer 403 (${PERMISSION_AREAS.join(', ')}; any case)`)
+    .option('--sideloads <mode>', 'include= on /contacts and /deals: full, none (ignored), or N (each sideload array cut to N) (default full)')
+    .option('--total <mode>', 'meta.total: exact, low (100 too low), high (100 too high) or absent (default exact)')
     .action(async (flags: SimulateFlags) => {
       let options: SimulatorOptions;
       try {

@@ -8,7 +8,8 @@ import { USER_GROUP_ID_BASE } from './fixed.js';
 import type { Model } from './model.js';
 import { DEFAULT_BEHAVIOUR, type Behaviour } from './options.js';
 import { deniedBody, routeArea } from './permissions.js';
-import { defineRoutes, parseCount, type ChildRoute, type FilterDef, type ListRoute, type OrderDef, type Sequence } from './routes.js';
+import { Tag, hashString, unit } from './random.js';
+import { defineRoutes, parseCount, type ChildRoute, type FilterDef, type ListRoute, type OrderDef, type Sequence, type Sideloads } from './routes.js';
 import type { Rec, RenderContext, Table } from './table.js';
 import { parseFilterTime } from './time.js';
 
@@ -21,6 +22,8 @@ export interface ApiResponse {
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 const CACHE_ENTRIES = 8;
+/** How far `meta.total` is off with `total: 'low'` or `'high'`: one page. */
+const TOTAL_ERROR = 100;
 
 const FILTER_KEY = /^filters\[(.+)\]$/;
 const ORDER_KEY = /^orders\[(.+)\]$/;
@@ -67,7 +70,7 @@ export class Api {
     }
   }
 
-  /** Takes the behaviour switches the surface reads (deny). */
+  /** Takes the behaviour switches the surface reads (sideloads, total, notFoundParents, deny). */
   configure(behaviour: Behaviour): void {
     this.behaviour = behaviour;
   }
@@ -115,13 +118,31 @@ export class Api {
     }
     const table = model.table(resource);
     if (!table) throw new RangeError(`unknown simulator resource: ${resource}`);
-    for (const id of table.rows.all()) yield table.record(id, ctx);
+    const reachable = this.reachableThroughParents(table);
+    for (const id of reachable ?? table.rows.all()) yield table.record(id, ctx);
   }
 
   count(resource: string): number {
     const table = this.model.table(resource === 'deals.dealCustomFieldData' ? 'dealCustomFieldData' : resource);
     if (!table) throw new RangeError(`unknown simulator resource: ${resource}`);
-    return table.rows.count();
+    return this.reachableThroughParents(table)?.length ?? table.rows.count();
+  }
+
+  /**
+   * For a table no list endpoint serves (`userGroups`), while some parents answer 404 (`notFoundParents`): the
+   * rows the per-parent lists still serve, ascending. Undefined when every row is reachable.
+   */
+  private reachableThroughParents(table: Table<unknown>): number[] | undefined {
+    if (this.behaviour.notFoundParents === 0 || [...this.lists.values()].some((r) => r.table === table)) return undefined;
+    const routes = this.childRoutes.filter((r) => r.table === table);
+    if (routes.length === 0) return undefined;
+    const ids = new Set<number>();
+    for (const route of routes) {
+      for (const parent of route.parentTable.rows.all()) {
+        if (!this.parentMissing(route, parent)) for (const id of table.children(route.parentKind, parent)) ids.add(id);
+      }
+    }
+    return [...ids].sort((a, b) => a - b);
   }
 
   // ------------------------------------------------------------------ permissions
@@ -180,13 +201,28 @@ export class Api {
     }
 
     const records = ids.map((id) => route.table.record(id, ctx));
-    const included = route.include?.(ids, records, query, ctx) ?? {};
+    const sideloads = this.behaviour.sideloads;
+    const included = sideloads === 'none' ? {} : capSideloads(route.include?.(ids, records, query, ctx) ?? {}, sideloads);
     const always = route.sideload?.(ids, records, query, ctx) ?? {};
     const body: Rec = { ...included.before, ...always.before, [route.envelope]: records, ...always.after, ...included.after };
-    if (route.meta) body.meta = route.meta(sequence.total, sequence, query, limit, offset);
-    else if (route.total === 'string') body.meta = { total: String(sequence.total) };
-    else if (route.total === 'number') body.meta = { total: sequence.total };
+    const meta = this.meta(route, sequence, query, limit, offset);
+    if (meta) body.meta = meta;
     return { status: 200, body };
+  }
+
+  /** `meta` of a list page, its `total` as the switch `total` says. */
+  private meta(route: ListRoute, sequence: Sequence, query: URLSearchParams, limit: number, offset: number): Rec | undefined {
+    const mode = this.behaviour.total;
+    const total = mode === 'low' ? Math.max(0, sequence.total - TOTAL_ERROR) : mode === 'high' ? sequence.total + TOTAL_ERROR : sequence.total;
+    let meta: Rec | undefined;
+    if (route.meta) meta = route.meta(total, sequence, query, limit, offset);
+    else if (route.total === 'string') meta = { total: String(total) };
+    else if (route.total === 'number') meta = { total };
+    if (meta && mode === 'absent') {
+      delete meta.total;
+      if (Object.keys(meta).length === 0) return undefined;
+    }
+    return meta;
   }
 
   private fastPage(route: ListRoute, total: number, offset: number, limit: number, descending: boolean, idGreater: number, rotate: boolean): number[] {
@@ -314,7 +350,7 @@ export class Api {
   // ------------------------------------------------------------------ per-parent lists
 
   private children(route: ChildRoute, parentId: number, query: URLSearchParams, ctx: RenderContext): ApiResponse {
-    if (!route.parentTable.rows.has(parentId)) return notFound(route.modelName, String(parentId));
+    if (!route.parentTable.rows.has(parentId) || this.parentMissing(route, parentId)) return notFound(route.modelName, String(parentId));
     let ids = route.table.children(route.parentKind, parentId).sort((a, b) => a - b);
     if (!route.unpaged) {
       let limit = parseCount(query.get('limit'), DEFAULT_LIMIT);
@@ -325,6 +361,23 @@ export class Api {
     return { status: 200, body: { [route.envelope]: ids.map((id) => route.table.record(id, ctx)) } };
   }
 
+  /** With `notFoundParents`, this parent answers 404 on this per-parent list (deterministic by seed, route and id). */
+  private parentMissing(route: ChildRoute, parentId: number): boolean {
+    const fraction = this.behaviour.notFoundParents;
+    return fraction > 0 && unit(this.model.base.seed, Tag.missingParent, hashString(route.pattern), parentId) < fraction;
+  }
+}
+
+/** Each sideload array cut to its first `mode` entries (a number), or left whole (`full`). */
+function capSideloads(sideloads: Sideloads, mode: Behaviour['sideloads']): Sideloads {
+  if (typeof mode !== 'number') return sideloads;
+  const cap = (part: Rec | undefined): Rec | undefined => {
+    if (!part) return part;
+    const out: Rec = {};
+    for (const [key, value] of Object.entries(part)) out[key] = Array.isArray(value) ? value.slice(0, mode) : value;
+    return out;
+  };
+  return { before: cap(sideloads.before), after: cap(sideloads.after) };
 }
 
 function notFound(model: string, id: string): ApiResponse {

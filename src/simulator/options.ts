@@ -16,6 +16,12 @@ export const FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', '429', '4
 /** Kinds used when only a fault rate is given: every kind but `slow`, which stalls a client without a timeout for 60 s. */
 export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', '429', '403', 'reset', 'truncate', 'html'];
 
+/** `include=` on `/contacts` and `/deals`: every asked sideload, none at all, or each array cut to N entries. */
+export type SideloadMode = 'full' | 'none' | number;
+
+/** `meta.total` on list endpoints: exact, 100 too low (never below 0), 100 too high, or left out. */
+export type TotalMode = 'exact' | 'low' | 'high' | 'absent';
+
 /** `bucket`: token bucket (bursts up to `rateLimit`, continuous refill); `window`: at most `rateLimit` in any second. */
 export type LimiterKind = 'bucket' | 'window';
 
@@ -38,6 +44,25 @@ export interface BehaviourOptions {
    */
   retryAfterSeconds?: number | null;
   /**
+   * `full` (default): every sideload `include=` asks for. `none`: `/contacts` and `/deals` ignore `include=`,
+   * answering exactly as without it (no sideload arrays, no id arrays on the rows; the top-level `scoreValues: []`
+   * every `/contacts` page carries stays). N (integer ≥ 0): each sideload array of a page holds at most its first
+   * N entries (ascending id), while the rows still list the ids of every child, cut ones included.
+   */
+  sideloads?: SideloadMode;
+  /**
+   * `meta.total` of every list endpoint that sends one: `exact` (default), `low` (total − 100, at least 0),
+   * `high` (total + 100), `absent` (no `total` key; `meta` itself left out when nothing else is in it). The
+   * string/number form per endpoint is kept. Endpoints without a total are unchanged.
+   */
+  total?: TotalMode;
+  /**
+   * Fraction 0..1 (default 0) of parent ids for which per-parent lists (`/groups/{id}/userGroups`,
+   * `/contacts/{id}/notes`, …) answer 404 `{"message":"No Result found for <Model> with id <id>"}`, chosen
+   * deterministically by (seed, route, parent id); a larger fraction keeps the smaller one's ids.
+   */
+  notFoundParents?: number;
+  /**
    * Permission areas (catalog `Permission`, case-insensitive: `deals`, `users and groups`, …) the key's group
    * lacks: every route needing one answers 403 `{"errors":[{"status":403,"title":"Forbidden","detail":"You do not
    * have permission to view <area>."}]}`. `/users/me` is never denied.
@@ -51,6 +76,9 @@ export interface Behaviour {
   rateLimitStatus: 429 | 503;
   limiter: LimiterKind;
   retryAfterSeconds: number | null;
+  sideloads: SideloadMode;
+  total: TotalMode;
+  notFoundParents: number;
   deny: Permission[];
 }
 
@@ -59,6 +87,9 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   rateLimitStatus: 429,
   limiter: 'bucket',
   retryAfterSeconds: null,
+  sideloads: 'full',
+  total: 'exact',
+  notFoundParents: 0,
   deny: [],
 });
 
@@ -105,6 +136,7 @@ export const MAX_CONTACTS = 10_000_000;
 /** The most changes one mutation batch may apply. */
 export const MAX_CHANGES = 1_000_000;
 
+const MAX_SIDELOAD_CAP = 1_000_000;
 const MAX_RETRY_AFTER = 86_400;
 
 function integer(name: string, value: unknown, min: number, max: number): number {
@@ -147,6 +179,18 @@ export function resolveBehaviour(changes: BehaviourOptions, current: Readonly<Be
         break;
       case 'retryAfterSeconds':
         next.retryAfterSeconds = value === null ? null : integer('retryAfterSeconds', value, 0, MAX_RETRY_AFTER);
+        break;
+      case 'sideloads':
+        if (value !== 'full' && value !== 'none' && !(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_SIDELOAD_CAP)) {
+          throw new RangeError(`sideloads must be "full", "none" or an integer in 0..${MAX_SIDELOAD_CAP} (got ${JSON.stringify(value)})`);
+        }
+        next.sideloads = value;
+        break;
+      case 'total':
+        next.total = oneOf('total', value, ['exact', 'low', 'high', 'absent'] as const);
+        break;
+      case 'notFoundParents':
+        next.notFoundParents = number('notFoundParents', value, 0, 1);
         break;
       case 'deny':
         if (!Array.isArray(value)) throw new RangeError(`deny must be a list of permission areas (areas: ${PERMISSION_AREAS.join(', ')})`);

@@ -105,4 +105,5 @@ export const Tag = {
   dealPipeline: 22,
   activityCount: 23,
   taskDone: 24,
+  missingParent: 25,
 } as const;
