@@ -60,13 +60,17 @@ async function readAll(sim: Simulator, path: string, envelope: string): Promise<
   }
 }
 
+const ids = (rows: Rec[]): string[] => rows.map((r) => String(r.id));
+/** Deals of a pipeline the key may not manage come truncated, without dates. */
+const visible = (deals: Rec[]): Rec[] => deals.filter((d) => d.isDisabled !== 1);
+
 describe('behaviour switches: control path, setBehaviour, options and flags', () => {
   test('GET /__sim/behaviour shows the defaults; POST changes only the named switches and answers them all', async () => {
     await withSim({}, async (sim) => {
       assert.deepEqual(await (await behaviour(sim)).json(), { ...DEFAULT_BEHAVIOUR, rateLimit: 0 });
-      const changed = await behaviour(sim, { total: 'low', deny: ['deals'], notFoundParents: 0.5 });
+      const changed = await behaviour(sim, { total: 'low', deny: ['deals'], cdateTies: true });
       assert.equal(changed.status, 200);
-      assert.deepEqual(await changed.json(), { ...DEFAULT_BEHAVIOUR, rateLimit: 0, total: 'low', deny: ['Deals'], notFoundParents: 0.5 });
+      assert.deepEqual(await changed.json(), { ...DEFAULT_BEHAVIOUR, rateLimit: 0, total: 'low', deny: ['Deals'], cdateTies: true });
       const returned = sim.setBehaviour({ sideloads: 3 });
       assert.equal(returned.sideloads, 3);
       assert.equal(returned.total, 'low', 'other switches keep their value');
@@ -81,7 +85,7 @@ describe('behaviour switches: control path, setBehaviour, options and flags', ()
       assert.equal(unknown.status, 400);
       assert.match(((await unknown.json()) as Rec).message as string, /unknown behaviour option "sideloadz"/);
       for (const bad of [
-        { total: 'sometimes' }, { sideloads: -1 }, { sideloads: 'some' }, { limiter: 'leaky' },
+        { total: 'sometimes' }, { sideloads: -1 }, { sideloads: 'some' }, { cdateTies: 'yes' }, { limiter: 'leaky' },
         { retryAfterSeconds: 1.5 }, { notFoundParents: 2 }, { deny: ['deals_activities'] }, { rateLimitStatus: 500 },
       ]) {
         const res = await behaviour(sim, bad);
@@ -95,13 +99,13 @@ describe('behaviour switches: control path, setBehaviour, options and flags', ()
 
   test('acsync simulate flags map onto the same options', () => {
     assert.deepEqual(simulatorOptionsFromFlags({
-      port: '0', deny: 'deals, Users and groups', sideloads: '2', total: 'absent',
+      port: '0', deny: 'deals, Users and groups', sideloads: '2', total: 'absent', cdateTies: true,
       limiter: 'window', retryAfterSeconds: '12', rateLimitStatus: '503', notFoundParents: '0.25',
     }), {
-      port: 0, deny: ['deals', 'Users and groups'], sideloads: 2, total: 'absent',
+      port: 0, deny: ['deals', 'Users and groups'], sideloads: 2, total: 'absent', cdateTies: true,
       limiter: 'window', retryAfterSeconds: 12, rateLimitStatus: 503, notFoundParents: 0.25,
     });
-    assert.deepEqual(simulatorOptionsFromFlags({ port: '0', sideloads: 'none' }), { port: 0, sideloads: 'none' });
+    assert.deepEqual(simulatorOptionsFromFlags({ port: '0', sideloads: 'none', cdateTies: false }), { port: 0, sideloads: 'none' });
     for (const [flags, message] of [
       [{ port: '0', deny: 'deals,nope' }, /^--deny: unknown permission area "nope" \(areas: Contacts, Lists, Campaigns, Deals, Accounts, Reports, Automations, Users and groups\)$/],
       [{ port: '0', sideloads: 'some' }, /^--sideloads must be an integer/],
@@ -211,6 +215,85 @@ describe('meta.total', () => {
       assert.ok(absent.deals && !('total' in absent.deals) && 'currencies' in absent.deals);
       assert.equal(absent.tags, undefined, 'a meta holding only the total goes');
       assert.equal(absent.accountContacts, undefined);
+    });
+  });
+});
+
+describe('cdate ties', () => {
+  const TIES: SimulatorOptions = { contacts: 3000, cdateTies: true };
+
+  /** One pass through /deals?orders[cdate]=ASC by offset. */
+  async function pass(sim: Simulator, order = 'cdate'): Promise<Rec[]> {
+    return readAll(sim, `/deals?orders[${order}]=ASC`, 'deals');
+  }
+
+  test('off by default: orders[cdate] pages are stable and cover every deal once', async () => {
+    await withSim({ contacts: 3000 }, async (sim) => {
+      const first = await pass(sim);
+      assert.deepEqual(ids(first), ids(await pass(sim)));
+      assert.equal(new Set(ids(first)).size, sim.account.count('deals'));
+      assert.ok(new Set(visible(first).map((d) => d.cdate)).size > visible(first).length * 0.9, 'cdates nearly all distinct');
+    });
+  });
+
+  test('deals come in bulk batches of about 150 sharing one cdate, never after their mdate; the oracle agrees', async () => {
+    await withSim(TIES, async (sim) => {
+      const deals = await pass(sim, 'title');
+      const byCdate = new Map<string, number>();
+      for (const deal of visible(deals)) byCdate.set(deal.cdate as string, (byCdate.get(deal.cdate as string) ?? 0) + 1);
+      assert.equal(byCdate.size, 4, '3000 contacts: four batches of 750 contacts');
+      // About 150 deals per batch, 85 % of them visible.
+      for (const size of byCdate.values()) assert.ok(size > 90 && size < 180, `batch of ${size}`);
+      const oracle = new Map([...sim.account.records('deals')].map((d) => [String(d.id), d]));
+      for (const deal of deals) {
+        assert.equal(deal.cdate, oracle.get(String(deal.id))?.cdate, 'the oracle shows the tied cdate');
+        if (deal.isDisabled !== 1) assert.ok(Date.parse(deal.cdate as string) <= Date.parse(deal.mdate as string));
+      }
+      // Filters see the tied cdate too.
+      const second = [...byCdate.keys()].sort()[1] as string;
+      const local = new Date(Date.parse(second) - 3 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+      const after = await readAll(sim, `/deals?filters[created_after]=${encodeURIComponent(local)}&orders[title]=ASC`, 'deals');
+      assert.equal(visible(after).length, visible(deals).filter((d) => (d.cdate as string) >= second).length);
+    });
+  });
+
+  test('orders[cdate]: sorted, but ties are shuffled on every request, so offset pages overlap and skip', async () => {
+    await withSim(TIES, async (sim) => {
+      const total = sim.account.count('deals');
+      const first = await pass(sim);
+      const second = await pass(sim);
+      for (const run of [first, second]) {
+        const cdates = visible(run).map((d) => d.cdate as string);
+        assert.deepEqual(cdates, [...cdates].sort(), 'cdate order is honoured');
+        assert.equal(run.length, total);
+      }
+      assert.notDeepEqual(ids(first), ids(second), 'the order differs between passes');
+      const seen = new Set(ids(first));
+      assert.ok(seen.size < total, `a pass shows duplicates and misses rows (${seen.size} distinct of ${total})`);
+      // The same page asked twice differs, but holds deals of the same batches.
+      const a = (await ok(sim, '/deals?orders[cdate]=ASC&limit=100&offset=100')).deals as Rec[];
+      const b = (await ok(sim, '/deals?orders[cdate]=ASC&limit=100&offset=100')).deals as Rec[];
+      assert.notDeepEqual(ids(a), ids(b));
+      assert.deepEqual(new Set(visible(a).map((d) => d.cdate)), new Set(visible(b).map((d) => d.cdate)));
+      // DESC is shuffled too and still sorted.
+      const descending = (await ok(sim, '/deals?orders[cdate]=DESC&limit=100&offset=50')).deals as Rec[];
+      const cdates = visible(descending).map((d) => d.cdate as string);
+      assert.deepEqual(cdates, [...cdates].sort().reverse());
+    });
+  });
+
+  test('other orders keep their id tiebreak and stay stable; switching ties off restores distinct cdates', async () => {
+    await withSim(TIES, async (sim) => {
+      for (const order of ['title', 'value']) {
+        const first = await pass(sim, order);
+        assert.deepEqual(ids(first), ids(await pass(sim, order)), order);
+        assert.equal(new Set(ids(first)).size, sim.account.count('deals'), order);
+      }
+      const tied = new Set(visible(await pass(sim, 'title')).map((d) => d.cdate)).size;
+      sim.setBehaviour({ cdateTies: false });
+      const untied = await pass(sim);
+      assert.ok(new Set(visible(untied).map((d) => d.cdate)).size > tied * 100);
+      assert.deepEqual(ids(untied), ids(await pass(sim)));
     });
   });
 });

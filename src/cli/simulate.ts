@@ -19,6 +19,7 @@ interface SimulateFlags {
   deny?: string;
   sideloads?: string;
   total?: string;
+  cdateTies?: boolean;
   notFoundParents?: string;
 }
 
@@ -55,6 +56,7 @@ export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOption
     options.sideloads = mode === 'full' || mode === 'none' ? mode : integer('--sideloads', mode);
   }
   if (flags.total !== undefined) options.total = flags.total as TotalMode;
+  if (flags.cdateTies) options.cdateTies = true;
   if (flags.notFoundParents !== undefined) options.notFoundParents = decimal('--not-found-parents', flags.notFoundParents);
   // Same checks as startSimulator, so a bad value is a usage error before anything listens.
   try {
@@ -87,6 +89,7 @@ export function registerSimulate(program: Command): void {
     .option('--deny <areas>', `comma-separated permission areas whose endpoints answer 403 (${PERMISSION_AREAS.join(', ')}; any case)`)
     .option('--sideloads <mode>', 'include= on /contacts and /deals: full, none (ignored), or N (each sideload array cut to N) (default full)')
     .option('--total <mode>', 'meta.total: exact, low (100 too low), high (100 too high) or absent (default exact)')
+    .option('--cdate-ties', 'deals created in bulk share one cdate per ~150; orders[cdate] shuffles ties on every request')
     .action(async (flags: SimulateFlags) => {
       let options: SimulatorOptions;
       try {

@@ -11,6 +11,7 @@ import { deniedBody, routeArea } from './permissions.js';
 import { Tag, hashString, unit } from './random.js';
 import { defineRoutes, parseCount, type ChildRoute, type FilterDef, type ListRoute, type OrderDef, type Sequence, type Sideloads } from './routes.js';
 import type { Rec, RenderContext, Table } from './table.js';
+import { pageWithShuffledTies } from './ties.js';
 import { parseFilterTime } from './time.js';
 
 export interface ApiResponse {
@@ -31,6 +32,10 @@ const ORDER_KEY = /^orders\[(.+)\]$/;
 /** Small least-recently-used cache of computed id sequences. */
 class SequenceCache {
   private readonly entries = new Map<string, Sequence>();
+
+  clear(): void {
+    this.entries.clear();
+  }
 
   get(key: string, compute: () => Sequence): Sequence {
     const hit = this.entries.get(key);
@@ -70,9 +75,11 @@ export class Api {
     }
   }
 
-  /** Takes the behaviour switches the surface reads (sideloads, total, notFoundParents, deny). */
+  /** Takes the behaviour switches the surface reads (sideloads, total, cdateTies, notFoundParents, deny). */
   configure(behaviour: Behaviour): void {
     this.behaviour = behaviour;
+    // Cached sequences may hold filters or orders on tied `cdate`s.
+    this.cache.clear();
   }
 
   /** Handles `GET /api/3<path>`. */
@@ -198,6 +205,14 @@ export class Api {
       const signature = `${route.path}|${active.map(([k, , v]) => `${k}=${v}`).sort().join('&')}|${JSON.stringify(order)}|${descending}|${this.model.version}`;
       sequence = this.cache.get(signature, () => this.computeSequence(route, active, order, descending, ctx));
       ids = this.slowPage(sequence, offset, limit, idGreater, idOrder && !descending, rotate);
+    }
+
+    if (order.kind === 'monotone' && this.behaviour.cdateTies) {
+      // Equal `cdate`s (bulk-created deals) come back in a new order on every request.
+      const sorted = sequence.ids;
+      const at = sorted ? (k: number) => sorted[k] as number : descending ? (k: number) => rows.select(sequence.total - 1 - k) : (k: number) => rows.select(k);
+      const seed = ctx.requestSeed ?? Math.floor(Math.random() * 2 ** 32);
+      ids = pageWithShuffledTies(at, sequence.total, offset, limit, (id) => route.table.time(id, order.key, ctx), seed);
     }
 
     const records = ids.map((id) => route.table.record(id, ctx));

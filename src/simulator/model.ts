@@ -27,6 +27,8 @@ export class Model {
   readonly base: BaseAccount;
   /** Bumped by every mutation batch; caches of filtered or sorted id lists key on it. */
   version = 0;
+  /** Base deals share one `cdate` per bulk batch (behaviour switch `cdateTies`). */
+  cdateTies = false;
 
   readonly contacts: Table<ContactStruct>;
   readonly fieldValues: Table<FieldValueStruct>;
@@ -74,7 +76,7 @@ export class Model {
     // Built in dependency order: deals render their next task, accounts count their deals, contacts list
     // their account links, memberships copy their contact's names.
     const tasks = (this.taskData = new TaskTables(base));
-    const deals = (this.dealData = new DealTables(base, tasks));
+    const deals = (this.dealData = new DealTables(base, tasks, () => this.cdateTies));
     const accounts = new AccountTables(base, deals.deals);
     const contacts = (this.contactData = new ContactTables(base, accounts.accountContacts));
     const contactFields = (this.contactFieldData = new ContactFieldTables(base));

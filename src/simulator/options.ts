@@ -57,6 +57,14 @@ export interface BehaviourOptions {
    */
   total?: TotalMode;
   /**
+   * False (default): every base deal has its own `cdate`. True: base deals are created in bulk, one `cdate` per
+   * batch of 750 consecutive contacts' deal slots (about 150 deals: the batch's earliest creation time), and
+   * `orders[cdate]` returns each run of equal `cdate` (batches, and deals inserted in the same second) in an
+   * order shuffled anew for every request, so a run spanning a page boundary makes offset pages overlap and
+   * skip. Other orders on `/deals` keep their id tiebreak; filters and the oracle see the tied `cdate`.
+   */
+  cdateTies?: boolean;
+  /**
    * Fraction 0..1 (default 0) of parent ids for which per-parent lists (`/groups/{id}/userGroups`,
    * `/contacts/{id}/notes`, …) answer 404 `{"message":"No Result found for <Model> with id <id>"}`, chosen
    * deterministically by (seed, route, parent id); a larger fraction keeps the smaller one's ids.
@@ -78,6 +86,7 @@ export interface Behaviour {
   retryAfterSeconds: number | null;
   sideloads: SideloadMode;
   total: TotalMode;
+  cdateTies: boolean;
   notFoundParents: number;
   deny: Permission[];
 }
@@ -89,6 +98,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   retryAfterSeconds: null,
   sideloads: 'full',
   total: 'exact',
+  cdateTies: false,
   notFoundParents: 0,
   deny: [],
 });
@@ -158,6 +168,11 @@ function oneOf<T extends string | number>(name: string, value: unknown, allowed:
   return value as T;
 }
 
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new RangeError(`${name} must be true or false (got ${JSON.stringify(value)})`);
+  return value;
+}
+
 /**
  * `current` with the switches named in `changes` replaced, each checked; a RangeError names the first bad value
  * or an unknown name. Switches given as undefined are left as they are.
@@ -188,6 +203,9 @@ export function resolveBehaviour(changes: BehaviourOptions, current: Readonly<Be
         break;
       case 'total':
         next.total = oneOf('total', value, ['exact', 'low', 'high', 'absent'] as const);
+        break;
+      case 'cdateTies':
+        next.cdateTies = boolean('cdateTies', value);
         break;
       case 'notFoundParents':
         next.notFoundParents = number('notFoundParents', value, 0, 1);

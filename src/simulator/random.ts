@@ -106,4 +106,5 @@ export const Tag = {
   activityCount: 23,
   taskDone: 24,
   missingParent: 25,
+  cdateTies: 26,
 } as const;

@@ -17,8 +17,8 @@ export type FilterDef =
 
 export type OrderDef =
   | { kind: 'id' }
-  /** A key that grows with the id (deal `cdate`): id order, no sort needed. */
-  | { kind: 'monotone' }
+  /** A time key that never decreases with the id (deal `cdate`): id order, no sort needed; equal values may tie. */
+  | { kind: 'monotone'; key: string }
   | { kind: 'time'; key: string }
   | { kind: 'text'; key: string }
   | { kind: 'number'; key: string }
@@ -163,7 +163,7 @@ export function defineRoutes(model: Model): Routes {
       owner: { kind: 'eq', key: 'owner' },
     },
     orders: {
-      cdate: { kind: 'monotone' },
+      cdate: { kind: 'monotone', key: 'cdate' },
       title: { kind: 'text', key: 'title' },
       value: { kind: 'number', key: 'value' },
       contact_name: { kind: 'custom', key: (id) => {

@@ -120,6 +120,7 @@ export class SimulatorServer implements Simulator {
     if (!previous || previous.limiter !== next.limiter || previous.rateLimit !== next.rateLimit) {
       this.limiter = createLimiter(next.limiter, next.rateLimit);
     }
+    this.model.cdateTies = next.cdateTies;
     this.api.configure(next);
   }
 
@@ -229,7 +230,11 @@ export class SimulatorServer implements Simulator {
         break;
     }
     const host = req.headers.host ?? this.address.replace(/^http:\/\//, '');
-    const ctx: RenderContext = { api: `http://${host}/api/3`, countDeals: url.searchParams.get('count_deals') === 'true' };
+    const ctx: RenderContext = {
+      api: `http://${host}/api/3`,
+      countDeals: url.searchParams.get('count_deals') === 'true',
+      requestSeed: hash(this.options.seed, Tag.cdateTies, sequence),
+    };
     const answer = this.api.handle(url.pathname.slice('/api/3'.length) || '/', url.searchParams, ctx);
     const body = answer.body === undefined ? '' : JSON.stringify(answer.body);
     return { reply: { status: answer.status, body, headers: rateHeaders }, ...(fault && { fault }) };

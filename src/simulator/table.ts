@@ -17,6 +17,8 @@ export interface RenderContext {
   readonly api: string;
   /** `count_deals=true` on `/accounts`. */
   readonly countDeals: boolean;
+  /** Seed of this request's unstable orders (tied `cdate`s); absent for the oracle. */
+  readonly requestSeed?: number;
 }
 
 export interface TableSpec<S> {

@@ -24,6 +24,9 @@ export const SLOTS = {
   tasksPerContact: 3,
 } as const;
 
+/** With `cdateTies`, the deals of this many consecutive contacts (about 150 deals) share one `cdate`. */
+export const CONTACTS_PER_DEAL_BATCH = 750;
+
 /** Creation and last-update time of a row, epoch seconds. */
 export interface Times {
   created: number;
@@ -97,6 +100,16 @@ export class BaseAccount {
       ? created
       : clampToBase(created + unit(this.seed, Tag.dealTime, id, 2) * Math.min(300 * DAY, BASE_END - created));
     return { created, updated };
+  }
+
+  /**
+   * The `cdate` shared by a deal's bulk-created batch (`cdateTies`): the creation time of the batch's first deal
+   * slot, which no deal of the batch precedes (contact creation times grow by a whole interval per id).
+   */
+  dealBatchCreated(dealId: number): number {
+    const contactIndex = Math.floor((dealId - 1) / SLOTS.dealsPerContact);
+    const firstContactIndex = contactIndex - (contactIndex % CONTACTS_PER_DEAL_BATCH);
+    return this.dealTimes(firstContactIndex * SLOTS.dealsPerContact + 1).created;
   }
 
   // ------------------------------------------------------------------ base structure

@@ -63,9 +63,11 @@ export class DealTables {
   readonly contactDeals: Table<ContactDealStruct>;
   readonly dealCustomFieldMeta: Table<null>;
 
+  /** `cdateTies()` says whether base deals share their batch's `cdate` (read on every row, so it may change). */
   constructor(
     private readonly base: BaseAccount,
     private readonly tasks: TaskTables,
+    private readonly cdateTies: () => boolean,
   ) {
     const seed = base.seed;
     const dealSlots = base.contactCount * SLOTS.dealsPerContact;
@@ -132,7 +134,8 @@ export class DealTables {
         const pipeline = base.pipelineOfDeal(id);
         const stage = stageId(pipeline, hash(base.seed, Tag.dealPipeline, id, 1) % STAGES_PER_PIPELINE);
         const times = base.dealTimes(id);
-        return { contact: contactIndex + 1, account: base.accountOfContact(contactIndex + 1), pipeline, stage, created: times.created, updated: times.updated };
+        const created = this.cdateTies() ? base.dealBatchCreated(id) : times.created;
+        return { contact: contactIndex + 1, account: base.accountOfContact(contactIndex + 1), pipeline, stage, created, updated: times.updated };
       },
       parents: (deal) => (deal.account ? [`contact:${deal.contact}`, `account:${deal.account}`] : [`contact:${deal.contact}`]),
       baseChildren: (parent, parentId) => {
