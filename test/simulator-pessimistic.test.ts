@@ -68,9 +68,9 @@ describe('behaviour switches: control path, setBehaviour, options and flags', ()
   test('GET /__sim/behaviour shows the defaults; POST changes only the named switches and answers them all', async () => {
     await withSim({}, async (sim) => {
       assert.deepEqual(await (await behaviour(sim)).json(), { ...DEFAULT_BEHAVIOUR, rateLimit: 0 });
-      const changed = await behaviour(sim, { total: 'low', deny: ['deals'], cdateTies: true });
+      const changed = await behaviour(sim, { total: 'low', deny: ['deals'], changesDuringSync: { every: 50, changes: 2 } });
       assert.equal(changed.status, 200);
-      assert.deepEqual(await changed.json(), { ...DEFAULT_BEHAVIOUR, rateLimit: 0, total: 'low', deny: ['Deals'], cdateTies: true });
+      assert.deepEqual(await changed.json(), { ...DEFAULT_BEHAVIOUR, rateLimit: 0, total: 'low', deny: ['Deals'], changesDuringSync: { every: 50, changes: 2 } });
       const returned = sim.setBehaviour({ sideloads: 3 });
       assert.equal(returned.sideloads, 3);
       assert.equal(returned.total, 'low', 'other switches keep their value');
@@ -86,7 +86,8 @@ describe('behaviour switches: control path, setBehaviour, options and flags', ()
       assert.match(((await unknown.json()) as Rec).message as string, /unknown behaviour option "sideloadz"/);
       for (const bad of [
         { total: 'sometimes' }, { sideloads: -1 }, { sideloads: 'some' }, { cdateTies: 'yes' }, { limiter: 'leaky' },
-        { retryAfterSeconds: 1.5 }, { notFoundParents: 2 }, { deny: ['deals_activities'] }, { rateLimitStatus: 500 },
+        { retryAfterSeconds: 1.5 }, { notFoundParents: 2 }, { changesDuringSync: { every: 0, changes: 1 } },
+        { changesDuringSync: { every: 5 } }, { deny: ['deals_activities'] }, { rateLimitStatus: 500 }, { childChangesBumpParent: 0 },
       ]) {
         const res = await behaviour(sim, bad);
         assert.equal(res.status, 400, JSON.stringify(bad));
@@ -99,20 +100,21 @@ describe('behaviour switches: control path, setBehaviour, options and flags', ()
 
   test('acsync simulate flags map onto the same options', () => {
     assert.deepEqual(simulatorOptionsFromFlags({
-      port: '0', deny: 'deals, Users and groups', sideloads: '2', total: 'absent', cdateTies: true,
-      limiter: 'window', retryAfterSeconds: '12', rateLimitStatus: '503', notFoundParents: '0.25',
+      port: '0', deny: 'deals, Users and groups', sideloads: '2', total: 'absent', cdateTies: true, childChangesBumpParent: false,
+      limiter: 'window', retryAfterSeconds: '12', rateLimitStatus: '503', notFoundParents: '0.25', changesDuringSync: '200:50',
     }), {
-      port: 0, deny: ['deals', 'Users and groups'], sideloads: 2, total: 'absent', cdateTies: true,
-      limiter: 'window', retryAfterSeconds: 12, rateLimitStatus: 503, notFoundParents: 0.25,
+      port: 0, deny: ['deals', 'Users and groups'], sideloads: 2, total: 'absent', cdateTies: true, childChangesBumpParent: false,
+      limiter: 'window', retryAfterSeconds: 12, rateLimitStatus: 503, notFoundParents: 0.25, changesDuringSync: { every: 200, changes: 50 },
     });
-    assert.deepEqual(simulatorOptionsFromFlags({ port: '0', sideloads: 'none', cdateTies: false }), { port: 0, sideloads: 'none' });
+    assert.deepEqual(simulatorOptionsFromFlags({ port: '0', sideloads: 'none', childChangesBumpParent: true }), { port: 0, sideloads: 'none' });
     for (const [flags, message] of [
       [{ port: '0', deny: 'deals,nope' }, /^--deny: unknown permission area "nope" \(areas: Contacts, Lists, Campaigns, Deals, Accounts, Reports, Automations, Users and groups\)$/],
       [{ port: '0', sideloads: 'some' }, /^--sideloads must be an integer/],
       [{ port: '0', total: 'wrong' }, /^--total must be/],
       [{ port: '0', limiter: 'leaky' }, /^--limiter must be/],
       [{ port: '0', notFoundParents: '3' }, /^--not-found-parents must be a number in 0\.\.1/],
-      [{ port: '0', rateLimitStatus: '500' }, /^--rate-limit-status must be 429 or 503/],
+      [{ port: '0', changesDuringSync: '10' }, /^--changes-during-sync must be <every>:<changes>/],
+      [{ port: '0', changesDuringSync: '0:10' }, /^--changes-during-sync must be/],
     ] as const) {
       assert.throws(() => simulatorOptionsFromFlags(flags), (error: Error) => error instanceof RangeError && message.test(error.message), JSON.stringify(flags));
     }
@@ -367,6 +369,64 @@ describe('rate limiter', () => {
   });
 });
 
+describe('child changes and parent dates', () => {
+  interface Snapshot {
+    contacts: Map<string, Rec>;
+    fieldValues: Map<string, Rec>;
+    deals: Map<string, Rec>;
+    dealFields: Map<string, Rec>;
+  }
+
+  /** Contacts and field values, deals and their custom-field data, by id, over HTTP. */
+  async function snapshot(sim: Simulator): Promise<Snapshot> {
+    const byId = (rows: Rec[]): Map<string, Rec> => new Map(rows.map((r) => [String(r.id), r]));
+    return {
+      contacts: byId(await readAll(sim, '/contacts?orders[id]=ASC', 'contacts')),
+      fieldValues: byId(await readAll(sim, '/fieldValues', 'fieldValues')),
+      deals: byId(await readAll(sim, '/deals?orders[title]=ASC', 'deals')),
+      dealFields: byId(await readAll(sim, '/dealCustomFieldData', 'dealCustomFieldData')),
+    };
+  }
+
+  /** After the same changes, the ids of contacts whose udate moved and of deals whose mdate moved. */
+  async function bumped(options: SimulatorOptions): Promise<{ contacts: Set<string>; deals: Set<string>; before: Snapshot; after: Snapshot }> {
+    let result: Awaited<ReturnType<typeof bumped>> | undefined;
+    await withSim(options, async (sim) => {
+      const before = await snapshot(sim);
+      const res = await fetch(`${sim.url}/__sim/mutate`, { method: 'POST', body: JSON.stringify({ seed: 4, changes: 400 }) });
+      assert.equal(res.status, 200);
+      const after = await snapshot(sim);
+      const moved = (table: 'contacts' | 'deals', key: string): Set<string> =>
+        new Set([...after[table]].filter(([id, row]) => before[table].has(id) && before[table].get(id)?.[key] !== row[key]).map(([id]) => id));
+      result = { contacts: moved('contacts', 'udate'), deals: moved('deals', 'mdate'), before, after };
+    });
+    return result as Awaited<ReturnType<typeof bumped>>;
+  }
+
+  test('by default a changed custom-field value bumps its parent; switched off, the parent is left as it was', async () => {
+    const bumping = await bumped({});
+    const quiet = await bumped({ childChangesBumpParent: false });
+    // The same changes happen to the children either way.
+    assert.deepEqual([...quiet.after.fieldValues.keys()], [...bumping.after.fieldValues.keys()]);
+    assert.deepEqual([...quiet.after.fieldValues.values()].map((v) => v.value), [...bumping.after.fieldValues.values()].map((v) => v.value));
+    assert.deepEqual([...quiet.after.dealFields.keys()], [...bumping.after.dealFields.keys()]);
+
+    const onlyBumped = [...bumping.contacts].filter((id) => !quiet.contacts.has(id));
+    assert.ok(onlyBumped.length > 5, `contacts bumped only through their field values: ${onlyBumped.length}`);
+    for (const id of quiet.contacts) assert.ok(bumping.contacts.has(id));
+    for (const id of onlyBumped) {
+      assert.deepEqual(quiet.after.contacts.get(id), quiet.before.contacts.get(id), `contact ${id} untouched`);
+      const contactValues = (s: Map<string, Rec>): string => JSON.stringify([...s.values()].filter((v) => v.contact === id).map((v) => [v.id, v.value, v.udate]));
+      assert.notEqual(contactValues(bumping.after.fieldValues), contactValues(bumping.before.fieldValues), `contact ${id} had a field value change`);
+    }
+
+    const dealsOnlyBumped = [...bumping.deals].filter((id) => !quiet.deals.has(id));
+    assert.ok(dealsOnlyBumped.length > 0, 'deals bumped only through their custom-field data');
+    for (const id of quiet.deals) assert.ok(bumping.deals.has(id));
+    for (const id of dealsOnlyBumped) assert.deepEqual(quiet.after.deals.get(id), quiet.before.deals.get(id), `deal ${id} untouched`);
+  });
+});
+
 describe('per-parent 404s', () => {
   async function missing(sim: Simulator, pattern: string, parents: number[]): Promise<number[]> {
     const out: number[] = [];
@@ -414,6 +474,69 @@ describe('per-parent 404s', () => {
       }
       sim.setBehaviour({ notFoundParents: 0 });
       assert.deepEqual([...sim.account.records('userGroups')], all);
+    });
+  });
+});
+
+describe('changes during a sync', () => {
+  const fingerprint = (sim: Simulator): string =>
+    JSON.stringify(['contacts', 'deals', 'fieldValues', 'contactTags', 'notes'].map((r) => [r, sim.account.count(r), [...sim.account.records(r)].map((x) => x.id)]));
+
+  test('off by default: reading changes nothing', async () => {
+    await withSim({}, async (sim) => {
+      const before = fingerprint(sim);
+      for (let i = 0; i < 30; i++) await ok(sim, '/tags?limit=1');
+      assert.equal(fingerprint(sim), before);
+    });
+  });
+
+  test('every N-th API request served applies a batch of changes; control paths, refusals and faults do not count', async () => {
+    await withSim({ changesDuringSync: { every: 10, changes: 20 } }, async (sim) => {
+      const start = fingerprint(sim);
+      for (let i = 0; i < 9; i++) await ok(sim, '/tags?limit=1');
+      for (let i = 0; i < 5; i++) assert.equal((await fetch(`${sim.url}/__sim/stats`)).status, 200);
+      for (let i = 0; i < 5; i++) assert.equal((await get(sim, '/tags', 'wrong-key')).status, 403);
+      assert.equal(fingerprint(sim), start, 'nine served requests: no change yet');
+      await ok(sim, '/tags?limit=1');
+      const first = fingerprint(sim);
+      assert.notEqual(first, start, 'the tenth applied a batch');
+      for (let i = 0; i < 9; i++) await ok(sim, '/tags?limit=1');
+      assert.equal(fingerprint(sim), first);
+      await ok(sim, '/tags?limit=1');
+      assert.notEqual(fingerprint(sim), first, 'the twentieth another');
+      // Setting the switch again restarts the count.
+      sim.setBehaviour({ changesDuringSync: { every: 3, changes: 20 } });
+      const reset = fingerprint(sim);
+      await ok(sim, '/tags?limit=1');
+      await ok(sim, '/tags?limit=1');
+      assert.equal(fingerprint(sim), reset);
+      await ok(sim, '/tags?limit=1');
+      assert.notEqual(fingerprint(sim), reset);
+      sim.setBehaviour({ changesDuringSync: null });
+      const off = fingerprint(sim);
+      for (let i = 0; i < 10; i++) await ok(sim, '/tags?limit=1');
+      assert.equal(fingerprint(sim), off);
+    });
+  });
+
+  test('deterministic: batch k is mutation seed -k, as POST /__sim/mutate would apply it', async () => {
+    let automatic = '';
+    await withSim({ changesDuringSync: { every: 4, changes: 30 } }, async (sim) => {
+      for (let i = 0; i < 8; i++) await ok(sim, '/users/me');
+      automatic = fingerprint(sim);
+    });
+    await withSim({}, async (sim) => {
+      sim.mutate(-1, 30);
+      sim.mutate(-2, 30);
+      assert.equal(fingerprint(sim), automatic);
+    });
+  });
+
+  test('faulted requests are not served requests', async () => {
+    await withSim({ changesDuringSync: { every: 2, changes: 10 }, faults: 1, faultKinds: ['500'] }, async (sim) => {
+      const before = fingerprint(sim);
+      for (let i = 0; i < 6; i++) assert.equal((await get(sim, '/tags')).status, 500);
+      assert.equal(fingerprint(sim), before);
     });
   });
 });

@@ -20,7 +20,10 @@ interface SimulateFlags {
   sideloads?: string;
   total?: string;
   cdateTies?: boolean;
+  /** false with --no-child-changes-bump-parent. */
+  childChangesBumpParent?: boolean;
   notFoundParents?: string;
+  changesDuringSync?: string;
 }
 
 const USAGE_ERROR = 2;
@@ -57,7 +60,13 @@ export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOption
   }
   if (flags.total !== undefined) options.total = flags.total as TotalMode;
   if (flags.cdateTies) options.cdateTies = true;
+  if (flags.childChangesBumpParent === false) options.childChangesBumpParent = false;
   if (flags.notFoundParents !== undefined) options.notFoundParents = decimal('--not-found-parents', flags.notFoundParents);
+  if (flags.changesDuringSync !== undefined) {
+    const match = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(flags.changesDuringSync);
+    if (!match) throw new RangeError(`--changes-during-sync must be <every>:<changes>, e.g. 200:50 (got ${JSON.stringify(flags.changesDuringSync)})`);
+    options.changesDuringSync = { every: Number(match[1]), changes: Number(match[2]) };
+  }
   // Same checks as startSimulator, so a bad value is a usage error before anything listens.
   try {
     resolveOptions(options);
@@ -90,6 +99,9 @@ export function registerSimulate(program: Command): void {
     .option('--sideloads <mode>', 'include= on /contacts and /deals: full, none (ignored), or N (each sideload array cut to N) (default full)')
     .option('--total <mode>', 'meta.total: exact, low (100 too low), high (100 too high) or absent (default exact)')
     .option('--cdate-ties', 'deals created in bulk share one cdate per ~150; orders[cdate] shuffles ties on every request')
+    .option('--no-child-changes-bump-parent', 'changes to custom-field values leave the contact\'s udate and the deal\'s mdate alone')
+    .option('--not-found-parents <fraction>', 'share of parent ids whose per-parent lists answer 404, 0..1 (default 0)')
+    .option('--changes-during-sync <every:changes>', 'apply <changes> changes after every <every> API requests served (default off)')
     .action(async (flags: SimulateFlags) => {
       let options: SimulatorOptions;
       try {

@@ -10,7 +10,7 @@ import type { Simulator } from './types.js';
 export type { MutationResult, ChangeCounts } from './mutate.js';
 export {
   BEHAVIOUR_OPTIONS, DEFAULT_BEHAVIOUR, DEFAULT_FAULT_KINDS, DEMO_KEY, FAULT_KINDS, MAX_CONTACTS, resolveOptions,
-  type Behaviour, type BehaviourOptions, type FaultKind, type LimiterKind, type ResolvedOptions,
+  type Behaviour, type BehaviourOptions, type ChangesDuringSync, type FaultKind, type LimiterKind, type ResolvedOptions,
   type SideloadMode, type SimulatorOptions, type TotalMode,
 } from './options.js';
 export { PERMISSION_AREAS } from './permissions.js';

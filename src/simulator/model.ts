@@ -29,6 +29,8 @@ export class Model {
   version = 0;
   /** Base deals share one `cdate` per bulk batch (behaviour switch `cdateTies`). */
   cdateTies = false;
+  /** Changes to custom-field values bump their contact's `udate` or deal's `mdate` (switch `childChangesBumpParent`). */
+  childChangesBumpParent = true;
 
   readonly contacts: Table<ContactStruct>;
   readonly fieldValues: Table<FieldValueStruct>;

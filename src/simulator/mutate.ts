@@ -113,6 +113,11 @@ class Mutator {
     this.update(this.model.contacts, id, { udate: this.iso, updated_timestamp: this.local, updated_utc_timestamp: this.utc });
   }
 
+  /** A custom-field value changed: its parent's date moves unless the switch `childChangesBumpParent` is off. */
+  private childChanged(bumpParent: () => void): void {
+    if (this.model.childChangesBumpParent) bumpParent();
+  }
+
   private bumpDeal(id: number): void {
     this.update(this.model.deals, id, { mdate: this.iso });
   }
@@ -175,7 +180,7 @@ class Mutator {
     if (!id) return false;
     const value = model.fieldValues.struct(id);
     this.update(model.fieldValues, id, { value: model.fieldValue(id, value.field, 1 + this.rng.int(1000)), udate: this.iso });
-    this.bumpContact(value.contact);
+    this.childChanged(() => this.bumpContact(value.contact));
     return true;
   }
 
@@ -188,7 +193,7 @@ class Mutator {
     for (let f = 1; f <= CONTACT_FIELD_COUNT; f++) if (!taken.has(f)) free.push(f);
     if (free.length === 0) return false;
     this.insert(model.fieldValues, { contact, field: this.rng.pick(free), created: this.now, updated: this.now });
-    this.bumpContact(contact);
+    this.childChanged(() => this.bumpContact(contact));
     return true;
   }
 
@@ -198,7 +203,7 @@ class Mutator {
     if (!id) return false;
     const contact = model.fieldValues.struct(id).contact;
     this.remove(model.fieldValues, id);
-    this.bumpContact(contact);
+    this.childChanged(() => this.bumpContact(contact));
     return true;
   }
 
@@ -325,7 +330,7 @@ class Mutator {
     const id = this.pick(model.dealCustomFieldData);
     if (!id) return false;
     this.update(model.dealCustomFieldData, id, { variant: 1 + this.rng.int(100_000), updated: this.now });
-    this.bumpDeal(model.dealCustomFieldData.struct(id).deal);
+    this.childChanged(() => this.bumpDeal(model.dealCustomFieldData.struct(id).deal));
     return true;
   }
 
@@ -340,7 +345,7 @@ class Mutator {
       for (let f = 1; f <= DEAL_FIELDS.length; f++) if (!taken.has(f)) free.push(f);
       if (free.length === 0) continue;
       this.insert(model.dealCustomFieldData, { deal, field: this.rng.pick(free), created: this.now, updated: this.now });
-      this.bumpDeal(deal);
+      this.childChanged(() => this.bumpDeal(deal));
       return true;
     }
     return false;

@@ -25,6 +25,12 @@ export type TotalMode = 'exact' | 'low' | 'high' | 'absent';
 /** `bucket`: token bucket (bursts up to `rateLimit`, continuous refill); `window`: at most `rateLimit` in any second. */
 export type LimiterKind = 'bucket' | 'window';
 
+/** Every `every` API requests served, `changes` changes are applied. */
+export interface ChangesDuringSync {
+  every: number;
+  changes: number;
+}
+
 /** The switches that can change while the simulator runs (options, `acsync simulate` flags, POST /__sim/behaviour). */
 export interface BehaviourOptions {
   /** Requests/s per key, default 5; 0 disables the limiter. */
@@ -65,11 +71,24 @@ export interface BehaviourOptions {
    */
   cdateTies?: boolean;
   /**
+   * True (default): a change to a contact's custom-field values bumps the contact's `udate`, and a change to a
+   * deal's custom-field data bumps the deal's `mdate` (tag changes never bump `udate`, as today). False: neither
+   * bumps its parent. Task changes still bump their deal's `mdate`.
+   */
+  childChangesBumpParent?: boolean;
+  /**
    * Fraction 0..1 (default 0) of parent ids for which per-parent lists (`/groups/{id}/userGroups`,
    * `/contacts/{id}/notes`, …) answer 404 `{"message":"No Result found for <Model> with id <id>"}`, chosen
    * deterministically by (seed, route, parent id); a larger fraction keeps the smaller one's ids.
    */
   notFoundParents?: number;
+  /**
+   * Null (default) or `{every, changes}`: after every `every`-th API request served since the switch last changed
+   * (authenticated, not throttled, not faulted; control paths never count), `changes` changes are applied with the
+   * mutation machinery, as POST /__sim/mutate would (the response of that request is the state before them); the
+   * k-th batch of a simulator uses mutation seed −k.
+   */
+  changesDuringSync?: ChangesDuringSync | null;
   /**
    * Permission areas (catalog `Permission`, case-insensitive: `deals`, `users and groups`, …) the key's group
    * lacks: every route needing one answers 403 `{"errors":[{"status":403,"title":"Forbidden","detail":"You do not
@@ -87,7 +106,9 @@ export interface Behaviour {
   sideloads: SideloadMode;
   total: TotalMode;
   cdateTies: boolean;
+  childChangesBumpParent: boolean;
   notFoundParents: number;
+  changesDuringSync: ChangesDuringSync | null;
   deny: Permission[];
 }
 
@@ -99,7 +120,9 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   sideloads: 'full',
   total: 'exact',
   cdateTies: false,
+  childChangesBumpParent: true,
   notFoundParents: 0,
+  changesDuringSync: null,
   deny: [],
 });
 
@@ -179,7 +202,7 @@ function boolean(name: string, value: unknown): boolean {
  */
 export function resolveBehaviour(changes: BehaviourOptions, current: Readonly<Behaviour> = DEFAULT_BEHAVIOUR): Behaviour {
   if (changes === null || typeof changes !== 'object' || Array.isArray(changes)) throw new RangeError('behaviour must be an object');
-  const next: Behaviour = { ...current, deny: [...current.deny] };
+  const next: Behaviour = { ...current, deny: [...current.deny], changesDuringSync: current.changesDuringSync && { ...current.changesDuringSync } };
   for (const [name, value] of Object.entries(changes) as [string, unknown][]) {
     if (value === undefined) continue;
     switch (name as keyof Behaviour) {
@@ -207,9 +230,28 @@ export function resolveBehaviour(changes: BehaviourOptions, current: Readonly<Be
       case 'cdateTies':
         next.cdateTies = boolean('cdateTies', value);
         break;
+      case 'childChangesBumpParent':
+        next.childChangesBumpParent = boolean('childChangesBumpParent', value);
+        break;
       case 'notFoundParents':
         next.notFoundParents = number('notFoundParents', value, 0, 1);
         break;
+      case 'changesDuringSync': {
+        if (value === null) {
+          next.changesDuringSync = null;
+          break;
+        }
+        const given = value as Partial<ChangesDuringSync>;
+        const valid = typeof value === 'object' && !Array.isArray(value)
+          && Object.keys(value).every((k) => k === 'every' || k === 'changes')
+          && Number.isInteger(given.every) && (given.every as number) >= 1 && (given.every as number) <= 1_000_000
+          && Number.isInteger(given.changes) && (given.changes as number) >= 0 && (given.changes as number) <= MAX_CHANGES;
+        if (!valid) {
+          throw new RangeError(`changesDuringSync must be null or {"every": 1..1000000, "changes": 0..${MAX_CHANGES}} (got ${JSON.stringify(value)})`);
+        }
+        next.changesDuringSync = { every: given.every as number, changes: given.changes as number };
+        break;
+      }
       case 'deny':
         if (!Array.isArray(value)) throw new RangeError(`deny must be a list of permission areas (areas: ${PERMISSION_AREAS.join(', ')})`);
         next.deny = [...new Set(value.map(parseArea))];

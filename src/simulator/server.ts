@@ -1,6 +1,7 @@
 /**
  * The HTTP face of the simulator: `Api-Token` check, per-key rate limiter, latency with jitter, fault
- * injection, statistics and the `/__sim/*` control paths (never authenticated, throttled or faulted).
+ * injection, changes during a sync, statistics and the `/__sim/*` control paths (never authenticated,
+ * throttled or faulted).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,6 +43,9 @@ export class SimulatorServer implements Simulator {
   private readonly server: Server;
   private limiter: RateLimiter | undefined;
   private behaviour: Behaviour;
+  /** API requests served since `changesDuringSync` was last set, and batches it has applied. */
+  private servedSinceSwitch = 0;
+  private duringSyncBatches = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private address = '';
   private sequence = 0;
@@ -120,7 +124,9 @@ export class SimulatorServer implements Simulator {
     if (!previous || previous.limiter !== next.limiter || previous.rateLimit !== next.rateLimit) {
       this.limiter = createLimiter(next.limiter, next.rateLimit);
     }
+    if (!previous || JSON.stringify(previous.changesDuringSync) !== JSON.stringify(next.changesDuringSync)) this.servedSinceSwitch = 0;
     this.model.cdateTies = next.cdateTies;
+    this.model.childChangesBumpParent = next.childChangesBumpParent;
     this.api.configure(next);
   }
 
@@ -237,7 +243,18 @@ export class SimulatorServer implements Simulator {
     };
     const answer = this.api.handle(url.pathname.slice('/api/3'.length) || '/', url.searchParams, ctx);
     const body = answer.body === undefined ? '' : JSON.stringify(answer.body);
+    if (!fault) this.servedOne();
     return { reply: { status: answer.status, body, headers: rateHeaders }, ...(fault && { fault }) };
+  }
+
+  /** Counts a request the API answered; every `changesDuringSync.every`-th one applies a batch of changes. */
+  private servedOne(): void {
+    const during = this.behaviour.changesDuringSync;
+    if (!during) return;
+    this.servedSinceSwitch++;
+    if (this.servedSinceSwitch % during.every !== 0) return;
+    this.duringSyncBatches++;
+    mutate(this.model, -this.duringSyncBatches, during.changes);
   }
 
   private sendApi(res: ServerResponse, reply: Reply, fault: FaultKind | undefined, sequence: number): void {
