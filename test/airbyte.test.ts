@@ -146,15 +146,15 @@ test('check: SUCCEEDED for a readable account; FAILED naming what to fix otherwi
   assert.equal(noKey.at(-1)?.connectionStatus.status, 'FAILED');
   assert.match(noKey.at(-1)?.connectionStatus.message ?? '', /no key/);
 
-  // /deals answers 403 once every table reading it is denied (deals_custom_fields_data rides on it).
-  const denied = await startSimulator({ port: 0, contacts: 50, rateLimit: 0, deny: ['deals', 'deals_custom_fields_data'] });
+  // Without the Deals permission, every stream read from an endpoint of the Deals area is denied.
+  const denied = await startSimulator({ port: 0, contacts: 50, rateLimit: 0, deny: ['Deals'] });
   try {
     const config = writeJson('denied.json', { url: denied.url, key: denied.key });
     const failed = checkedMessages(await airbyte('check', { config }));
     const status = failed.at(-1)?.connectionStatus;
     assert.equal(status?.status, 'FAILED');
-    assert.match(status?.message ?? '', /grant the "Deals" permission \(for deals, deals_custom_fields_data\)/);
-    assert.match(status?.message ?? '', /cannot read 2 of 33 streams/);
+    assert.match(status?.message ?? '', /grant the "Deals" permission \(for contacts_tasks, deals, deals_activities, deals_custom_fields_data, deals_custom_fields_meta, deals_secondary_contacts, deals_tasks, pipelines, pipelines_stages, tasks_outcomes, tasks_types, tasks_types_outcomes\)/);
+    assert.match(status?.message ?? '', /cannot read 12 of 33 streams/);
   } finally {
     await denied.close();
   }
@@ -270,17 +270,17 @@ test('read: columns left out of the configured json_schema are not emitted, keys
 });
 
 test('read: a stream the key may not read ends in an ERROR trace naming the permission, and a non-zero exit', async () => {
-  const denied = await startSimulator({ port: 0, contacts: 50, rateLimit: 0, deny: ['deals_activities'] });
+  const denied = await startSimulator({ port: 0, contacts: 50, rateLimit: 0, deny: ['Deals'] });
   try {
     const config = writeJson('denied.json', { url: denied.url, key: denied.key });
-    const catalog = configuredCatalog({}, ['deals_activities', 'pipelines']);
+    const catalog = configuredCatalog({}, ['deals_activities', 'users']);
     const messages = checkedMessages(await airbyte('read', { config, catalog }), 1);
     const errors = messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ERROR').map((m) => m.trace.error);
     assert.equal(errors.length, 1);
     assert.equal(errors[0]?.stream_descriptor?.name, 'deals_activities');
     assert.equal(errors[0]?.failure_type, 'config_error');
     assert.match(errors[0]?.message ?? '', /"Deals" permission/);
-    assert.ok(recordsOf(messages, 'pipelines').length > 0, 'the other streams are read');
+    assert.ok(recordsOf(messages, 'users').length > 0, 'the other streams are read');
     const status = messages.filter((m) => m.trace?.stream_status?.stream_descriptor.name === 'deals_activities').map((m) => m.trace.stream_status?.status);
     assert.deepEqual(status, ['STARTED', 'INCOMPLETE']);
   } finally {

@@ -1,13 +1,13 @@
 /**
  * The simulator's transport behaviour: authentication, the per-key rate limit (429 with Retry-After, or 503),
- * latency, fault injection of every kind, permission denials derived from the catalog, and the /__sim
+ * latency, fault injection of every kind, permission denials by catalog permission area, and the /__sim
  * control paths with their statistics.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, test } from 'node:test';
-import { TABLES, endpoints } from '../src/catalog/index.js';
-import { DEMO_KEY, startSimulator, type FaultKind, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
+import { endpoints } from '../src/catalog/index.js';
+import { DEMO_KEY, PERMISSION_AREAS, startSimulator, type FaultKind, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
 
 type Rec = Record<string, unknown>;
 
@@ -252,13 +252,14 @@ describe('faults', () => {
 });
 
 describe('permissions', () => {
-  /** Status of every list route of the catalog plus the extra routes, with a denial of `tables`. */
+  /** Status of every list route of the catalog plus the extra routes, with a denial of permission `areas`. */
   async function statuses(deny: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     await withSim({ rateLimit: 0, deny }, async (sim) => {
       const paths = [
         ...Object.values(endpoints).map((e) => e.path.replace('{id}', '1')),
         '/dealStages', '/dealCustomFieldData', '/contacts/1/notes', '/contacts/1/contactTags', '/contacts/1/contactLists',
+        '/contacts/1/contactDeals', '/deals/1/contactDeals', '/deals/1/dealActivities', '/campaigns/1/campaignMessages',
         '/users/1/userGroup', '/messages/1', '/users/me',
       ];
       for (const path of paths) {
@@ -281,28 +282,35 @@ describe('permissions', () => {
     assert.deepEqual(denied(await statuses([])), []);
   });
 
-  test('a table alone on its endpoint: that endpoint only', async () => {
-    assert.deepEqual(denied(await statuses(['lists'])), ['/lists']);
-    assert.deepEqual(denied(await statuses(['campaigns_messages_content'])), ['/messages', '/messages/1']);
+  test('an area denies every route whose catalog permission it is, per-parent and single-record routes included', async () => {
+    assert.deepEqual(denied(await statuses(['Lists'])), ['/contactLists', '/contacts/1/contactLists', '/lists']);
+    assert.deepEqual(denied(await statuses(['Campaigns'])), ['/campaignMessages', '/campaigns', '/campaigns/1/campaignMessages', '/messages', '/messages/1']);
+    assert.deepEqual(denied(await statuses(['Users and groups'])), ['/groups', '/groups/1/userGroups', '/users', '/users/1/userGroup']);
+    // /dealCustomFieldData is read by no catalog endpoint: it takes the area of the table fed by its rows (/deals).
+    const deals = denied(await statuses(['Deals']));
+    assert.deepEqual(deals, [
+      '/contactDeals', '/contacts/1/contactDeals', '/dealActivities', '/dealCustomFieldData', '/dealCustomFieldMeta', '/dealGroups',
+      '/dealStages', '/dealTasks', '/dealTasktypes', '/deals', '/deals/1/contactDeals', '/deals/1/dealActivities', '/taskOutcomes',
+      '/tasktypeOutcomeRels',
+    ]);
+    for (const endpoint of Object.values(endpoints).filter((e) => e.permission === 'Deals')) assert.ok(deals.includes(endpoint.path), endpoint.path);
   });
 
-  test('a shared endpoint is denied only when every table reading it is denied', async () => {
-    // /contactLists feeds two tables; /notes feeds two; /deals also feeds deals_custom_fields_data.
-    assert.deepEqual(denied(await statuses(['contacts_list_activity'])), []);
-    assert.deepEqual(denied(await statuses(['contacts_list_activity', 'lists_contacts'])), ['/contactLists', '/contacts/1/contactLists']);
-    assert.deepEqual(denied(await statuses(['deals'])), []);
-    assert.deepEqual(denied(await statuses(['deals', 'deals_custom_fields_data'])), ['/dealCustomFieldData', '/deals']);
-    // contacts_tags reads /contactTags, joins /tags, and rides on /contacts (shared with contacts).
-    assert.deepEqual(denied(await statuses(['contacts_tags'])), ['/contactTags', '/contacts/1/contactTags', '/tags']);
+  test('areas match case-insensitively; Reports and Automations guard nothing the catalog reads', async () => {
+    assert.deepEqual(denied(await statuses(['deals'])), denied(await statuses(['DEALS'])));
+    assert.deepEqual(denied(await statuses(['users and groups'])), denied(await statuses(['Users and groups'])));
+    assert.deepEqual(denied(await statuses(['Reports', 'automations'])), []);
   });
 
-  test('denying every table leaves only the credential check', async () => {
-    const all = await statuses(TABLES.map((t) => t.name));
+  test('denying every area leaves only the credential check', async () => {
+    const all = await statuses([...PERMISSION_AREAS]);
     assert.deepEqual([...all].filter(([, s]) => s !== 403).map(([p]) => p), ['/users/me']);
   });
 
-  test('unknown table names are refused', async () => {
-    await assert.rejects(startSimulator({ deny: ['no_such_table'] }), /unknown table/);
+  test('unknown areas (or table names) are refused, naming the valid areas', async () => {
+    await assert.rejects(startSimulator({ deny: ['no_such_area'] }), (error: Error) =>
+      error instanceof RangeError && /unknown permission area "no_such_area"/.test(error.message) && error.message.includes(PERMISSION_AREAS.join(', ')));
+    await assert.rejects(startSimulator({ deny: ['deals_activities'] }), RangeError);
   });
 });
 

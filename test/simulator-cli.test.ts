@@ -22,7 +22,7 @@ function cli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<{
 }
 
 test('simulate runs in the foreground, prints its URL and key, and stops on SIGTERM', async () => {
-  const { child, done } = cli(['simulate', '--port', '0', '--contacts', '50', '--seed', '3', '--rate-limit', '0', '--deny', 'lists']);
+  const { child, done } = cli(['simulate', '--port', '0', '--contacts', '50', '--seed', '3', '--rate-limit', '0', '--deny', 'Lists']);
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -51,7 +51,7 @@ test('bad option values: a one-line error and exit code 2', async () => {
     ['simulate', '--port', 'eighty'],
     ['simulate', '--port', '0', '--contacts', '-5'],
     ['simulate', '--port', '0', '--faults', '1.5'],
-    ['simulate', '--port', '0', '--deny', 'deals,unknown_table'],
+    ['simulate', '--port', '0', '--deny', 'deals,unknown_area'],
     ['simulate', '--port', '0', '--rate-limit', 'fast'],
   ]) {
     const { code, stderr, stdout } = await cli(args).done;

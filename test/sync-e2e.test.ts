@@ -103,7 +103,7 @@ describe('a first sync of every table', () => {
 describe('permissions', () => {
   test('check names a denied table and the permission to grant, exit 3', async () => {
     // A user without the Deals permission can read neither deals nor their custom field values.
-    const denied = await startSimulator({ seed: 7, contacts: 50, rateLimit: 0, deny: ['deals', 'deals_custom_fields_data'] });
+    const denied = await startSimulator({ seed: 7, contacts: 50, rateLimit: 0, deny: ['Deals'] });
     try {
       const result = await runCli(['check', '--url', denied.url, '--key', denied.key]);
       assert.equal(result.code, 3, result.stderr);
@@ -116,7 +116,7 @@ describe('permissions', () => {
   });
 
   test('a sync skips a denied table with a warning, copies the others, and exits 3', async () => {
-    const denied = await startSimulator({ seed: 7, contacts: 50, rateLimit: 0, deny: ['accounts'] });
+    const denied = await startSimulator({ seed: 7, contacts: 50, rateLimit: 0, deny: ['Accounts'] });
     const file = join(dir, 'partial.duckdb');
     try {
       const result = await runCli(['sync', '--url', denied.url, '--key', denied.key, '--dest', `duckdb:${file}`, '--tables', 'accounts,users']);

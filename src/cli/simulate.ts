@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { resolveOptions, startSimulator, type SimulatorOptions } from '../simulator/index.js';
+import {
+  PERMISSION_AREAS, resolveOptions, startSimulator, type LimiterKind, type SimulatorOptions, type TotalMode,
+} from '../simulator/index.js';
 
 interface SimulateFlags {
   port: string;
@@ -9,9 +11,19 @@ interface SimulateFlags {
   latencyMs?: string;
   jitterMs?: string;
   rateLimit?: string;
+  rateLimitStatus?: string;
+  limiter?: string;
+  retryAfterSeconds?: string;
   key?: string;
   faults?: string;
   deny?: string;
+  sideloads?: string;
+  total?: string;
+  cdateTies?: boolean;
+  /** false with --no-child-changes-bump-parent. */
+  childChangesBumpParent?: boolean;
+  notFoundParents?: string;
+  changesDuringSync?: string;
 }
 
 const USAGE_ERROR = 2;
@@ -36,9 +48,25 @@ export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOption
   if (flags.latencyMs !== undefined) options.latencyMs = decimal('--latency-ms', flags.latencyMs);
   if (flags.jitterMs !== undefined) options.jitterMs = decimal('--jitter-ms', flags.jitterMs);
   if (flags.rateLimit !== undefined) options.rateLimit = decimal('--rate-limit', flags.rateLimit);
+  if (flags.rateLimitStatus !== undefined) options.rateLimitStatus = integer('--rate-limit-status', flags.rateLimitStatus) as 429 | 503;
+  if (flags.limiter !== undefined) options.limiter = flags.limiter as LimiterKind;
+  if (flags.retryAfterSeconds !== undefined) options.retryAfterSeconds = integer('--retry-after-seconds', flags.retryAfterSeconds);
   if (flags.key !== undefined) options.key = flags.key;
   if (flags.faults !== undefined) options.faults = decimal('--faults', flags.faults);
   if (flags.deny !== undefined) options.deny = flags.deny.split(',').map((t) => t.trim()).filter(Boolean);
+  if (flags.sideloads !== undefined) {
+    const mode = flags.sideloads.trim();
+    options.sideloads = mode === 'full' || mode === 'none' ? mode : integer('--sideloads', mode);
+  }
+  if (flags.total !== undefined) options.total = flags.total as TotalMode;
+  if (flags.cdateTies) options.cdateTies = true;
+  if (flags.childChangesBumpParent === false) options.childChangesBumpParent = false;
+  if (flags.notFoundParents !== undefined) options.notFoundParents = decimal('--not-found-parents', flags.notFoundParents);
+  if (flags.changesDuringSync !== undefined) {
+    const match = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(flags.changesDuringSync);
+    if (!match) throw new RangeError(`--changes-during-sync must be <every>:<changes>, e.g. 200:50 (got ${JSON.stringify(flags.changesDuringSync)})`);
+    options.changesDuringSync = { every: Number(match[1]), changes: Number(match[2]) };
+  }
   // Same checks as startSimulator, so a bad value is a usage error before anything listens.
   try {
     resolveOptions(options);
@@ -62,9 +90,18 @@ export function registerSimulate(program: Command): void {
     .option('--latency-ms <ms>', 'mean added latency per response (default 0)')
     .option('--jitter-ms <ms>', 'latency varies uniformly by ± this much (default: half the latency)')
     .option('--rate-limit <r>', 'requests per second per key, 0 = off (default 5)')
+    .option('--rate-limit-status <status>', 'how throttling is answered: 429 or 503 (default 429)')
+    .option('--limiter <kind>', 'bucket: token bucket, bursts allowed; window: at most --rate-limit requests in any second (default bucket)')
+    .option('--retry-after-seconds <s>', 'Retry-After of throttled answers (default: bucket computes it, window 30)')
     .option('--key <key>', 'API key to accept (default: the documented demo key)')
     .option('--faults <rate>', 'share of requests answered with an injected fault, 0..1 (default 0)')
-    .option('--deny <tables>', 'comma-separated table names whose endpoints answer 403')
+    .option('--deny <areas>', `comma-separated permission areas whose endpoints answer 403 (${PERMISSION_AREAS.join(', ')}; any case)`)
+    .option('--sideloads <mode>', 'include= on /contacts and /deals: full, none (ignored), or N (each sideload array cut to N) (default full)')
+    .option('--total <mode>', 'meta.total: exact, low (100 too low), high (100 too high) or absent (default exact)')
+    .option('--cdate-ties', 'deals created in bulk share one cdate per ~150; orders[cdate] shuffles ties on every request')
+    .option('--no-child-changes-bump-parent', 'changes to custom-field values leave the contact\'s udate and the deal\'s mdate alone')
+    .option('--not-found-parents <fraction>', 'share of parent ids whose per-parent lists answer 404, 0..1 (default 0)')
+    .option('--changes-during-sync <every:changes>', 'apply <changes> changes after every <every> API requests served (default off)')
     .action(async (flags: SimulateFlags) => {
       let options: SimulatorOptions;
       try {

@@ -1,12 +1,17 @@
 /**
- * The `/api/3` surface: routes, list paging (offset and keyset), filters and orders, sideloads, `meta`
- * forms and permission denials. Transport concerns (auth, rate limit, latency, faults) live in server.ts.
+ * How the `/api/3` surface answers: route lookup, list paging (offset and keyset), filters and orders,
+ * sideloads, `meta` forms and permission denials. The routes themselves are in routes.ts; transport concerns
+ * (auth, rate limit, latency, faults) live in server.ts.
  */
-import { TABLES } from '../catalog/index.js';
+import type { Permission } from '../catalog/index.js';
 import { USER_GROUP_ID_BASE } from './fixed.js';
-import type { Model, ParentKind } from './model.js';
-import { hash, hashString } from './random.js';
+import type { Model } from './model.js';
+import { DEFAULT_BEHAVIOUR, type Behaviour } from './options.js';
+import { deniedBody, routeArea } from './permissions.js';
+import { Tag, hashString, unit } from './random.js';
+import { defineRoutes, parseCount, type ChildRoute, type FilterDef, type ListRoute, type OrderDef, type Sequence, type Sideloads } from './routes.js';
 import type { Rec, RenderContext, Table } from './table.js';
+import { pageWithShuffledTies } from './ties.js';
 import { parseFilterTime } from './time.js';
 
 export interface ApiResponse {
@@ -15,76 +20,11 @@ export interface ApiResponse {
   body?: unknown;
 }
 
-type FilterDef =
-  | { kind: 'time'; key: string; op: 'after' | 'before' | 'equal' }
-  | { kind: 'eq'; key: string }
-  | { kind: 'contains'; key: string }
-  | { kind: 'parent'; parent: ParentKind }
-  /** The filter names its candidates directly (ids, an e-mail carrying the id). */
-  | { kind: 'candidates'; ids: (value: string) => number[]; test?: (id: number, value: string, ctx: RenderContext) => boolean }
-  | { kind: 'test'; test: (id: number, value: string, ctx: RenderContext) => boolean };
-
-type OrderDef =
-  | { kind: 'id' }
-  /** A key that grows with the id (deal `cdate`): id order, no sort needed. */
-  | { kind: 'monotone' }
-  | { kind: 'time'; key: string }
-  | { kind: 'text'; key: string }
-  | { kind: 'number'; key: string }
-  | { kind: 'custom'; key: (id: number, ctx: RenderContext) => string };
-
-interface Sideloads {
-  /** Keys placed before the envelope, in order. */
-  before?: Rec;
-  after?: Rec;
-}
-
-interface ListRoute {
-  path: string;
-  envelope: string;
-  table: Table<unknown>;
-  total: 'string' | 'number' | 'absent';
-  defaultLimit?: number;
-  filters?: Record<string, FilterDef>;
-  /** Plain query parameters that filter (`deal=`, `search=`, `ids=`…). */
-  params?: Record<string, FilterDef>;
-  orders?: Record<string, OrderDef>;
-  /** Without an explicit order, the order changes between requests (`/deals`). */
-  unstable?: boolean;
-  /** `id_greater` keyset paging (`/contacts` only). */
-  keyset?: boolean;
-  sideload?: (ids: number[], records: Rec[], query: URLSearchParams, ctx: RenderContext) => Sideloads;
-  meta?: (total: number, sequence: Sequence, query: URLSearchParams, limit: number, offset: number) => Rec;
-}
-
-interface ChildRoute {
-  /** Pattern such as `/contacts/{id}/notes`. */
-  pattern: string;
-  envelope: string;
-  parentTable: Table<unknown>;
-  parentKind: ParentKind;
-  /** Internal model name used in 404 messages (Subscriber = contact). */
-  modelName: string;
-  table: Table<unknown>;
-  /** Ignores limit/offset and returns every row. */
-  unpaged?: boolean;
-}
-
-interface Sequence {
-  total: number;
-  ids?: Uint32Array;
-  currencies?: Rec;
-}
-
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 const CACHE_ENTRIES = 8;
-
-function parseCount(value: string | null, fallback: number): number {
-  if (value === null || value.trim() === '') return fallback;
-  const n = Number(value);
-  return Number.isFinite(n) ? Math.trunc(n) : fallback;
-}
+/** How far `meta.total` is off with `total: 'low'` or `'high'`: one page. */
+const TOTAL_ERROR = 100;
 
 const FILTER_KEY = /^filters\[(.+)\]$/;
 const ORDER_KEY = /^orders\[(.+)\]$/;
@@ -92,6 +32,10 @@ const ORDER_KEY = /^orders\[(.+)\]$/;
 /** Small least-recently-used cache of computed id sequences. */
 class SequenceCache {
   private readonly entries = new Map<string, Sequence>();
+
+  clear(): void {
+    this.entries.clear();
+  }
 
   get(key: string, compute: () => Sequence): Sequence {
     const hit = this.entries.get(key);
@@ -108,18 +52,34 @@ class SequenceCache {
 }
 
 export class Api {
-  private readonly lists = new Map<string, ListRoute>();
-  private readonly childRoutes: ChildRoute[] = [];
+  private readonly lists: Map<string, ListRoute>;
+  private readonly childRoutes: ChildRoute[];
   private readonly cache = new SequenceCache();
-  /** Route path → 403 detail, for routes every reading table of which is denied. */
-  private readonly denied = new Map<string, string>();
+  private behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR };
+  /** Route path (or pattern) → the area it needs, for every route but `/users/me`. */
+  private readonly areas = new Map<string, Permission>();
 
-  constructor(
-    private readonly model: Model,
-    deny: readonly string[] = [],
-  ) {
-    this.defineRoutes();
-    this.computeDenials(new Set(deny));
+  constructor(private readonly model: Model) {
+    const routes = defineRoutes(model);
+    this.lists = routes.lists;
+    this.childRoutes = routes.children;
+    const named: [string, string][] = [
+      ...[...this.lists.values()].map((r): [string, string] => [r.path, r.envelope]),
+      ...this.childRoutes.map((r): [string, string] => [r.pattern, r.envelope]),
+      ['/users/{id}/userGroup', 'userGroups'],
+      ['/messages/{id}', 'messages'],
+    ];
+    for (const [path, envelope] of named) {
+      const area = routeArea(path, envelope);
+      if (area) this.areas.set(path, area);
+    }
+  }
+
+  /** Takes the behaviour switches the surface reads (sideloads, total, cdateTies, notFoundParents, deny). */
+  configure(behaviour: Behaviour): void {
+    this.behaviour = behaviour;
+    // Cached sequences may hold filters or orders on tied `cdate`s.
+    this.cache.clear();
   }
 
   /** Handles `GET /api/3<path>`. */
@@ -158,51 +118,45 @@ export class Api {
 
   /** Every row of a resource as its list endpoint serves it (the test oracle). */
   *records(resource: string, ctx: RenderContext): Generator<Rec> {
-    const m = this.model;
+    const model = this.model;
     if (resource === 'deals.dealCustomFieldData') {
-      for (const id of m.dealCustomFieldData.rows.all()) yield m.dealFieldSideload(id, ctx);
+      for (const id of model.dealCustomFieldData.rows.all()) yield model.dealFieldSideload(id, ctx);
       return;
     }
-    const table = m.table(resource);
+    const table = model.table(resource);
     if (!table) throw new RangeError(`unknown simulator resource: ${resource}`);
-    for (const id of table.rows.all()) yield table.record(id, ctx);
+    const reachable = this.reachableThroughParents(table);
+    for (const id of reachable ?? table.rows.all()) yield table.record(id, ctx);
   }
 
   count(resource: string): number {
     const table = this.model.table(resource === 'deals.dealCustomFieldData' ? 'dealCustomFieldData' : resource);
     if (!table) throw new RangeError(`unknown simulator resource: ${resource}`);
-    return table.rows.count();
+    return this.reachableThroughParents(table)?.length ?? table.rows.count();
+  }
+
+  /**
+   * For a table no list endpoint serves (`userGroups`), while some parents answer 404 (`notFoundParents`): the
+   * rows the per-parent lists still serve, ascending. Undefined when every row is reachable.
+   */
+  private reachableThroughParents(table: Table<unknown>): number[] | undefined {
+    if (this.behaviour.notFoundParents === 0 || [...this.lists.values()].some((r) => r.table === table)) return undefined;
+    const routes = this.childRoutes.filter((r) => r.table === table);
+    if (routes.length === 0) return undefined;
+    const ids = new Set<number>();
+    for (const route of routes) {
+      for (const parent of route.parentTable.rows.all()) {
+        if (!this.parentMissing(route, parent)) for (const id of table.children(route.parentKind, parent)) ids.add(id);
+      }
+    }
+    return [...ids].sort((a, b) => a - b);
   }
 
   // ------------------------------------------------------------------ permissions
 
   private deniedResponse(routePath: string): ApiResponse | undefined {
-    const detail = this.denied.get(routePath);
-    return detail === undefined ? undefined : { status: 403, body: { errors: [{ status: 403, title: 'Forbidden', detail }] } };
-  }
-
-  /**
-   * A route is denied when every catalog table reading it is denied. A table reads a route when it names
-   * the route's path (source, join, per-parent parent, incremental stream) or takes its rows from the array
-   * the route serves (`/dealStages` for pipelines_stages, `/contacts/{id}/notes` for the note tables).
-   */
-  private computeDenials(deny: ReadonlySet<string>): void {
-    if (deny.size === 0) return;
-    const routes: [string, string][] = [
-      ...[...this.lists.values()].map((r): [string, string] => [r.path, r.envelope]),
-      ...this.childRoutes.map((r): [string, string] => [r.pattern, r.envelope]),
-      ['/users/{id}/userGroup', 'userGroups'],
-      ['/messages/{id}', 'messages'],
-    ];
-    for (const [path, rows] of routes) {
-      const readers = TABLES.filter((t) =>
-        [t.source.endpoint.path, t.source.join?.endpoint.path, t.source.perParent?.parent.path, t.incremental?.endpoint.path].includes(path)
-        || [t.source.rows ?? t.source.endpoint.envelope, t.incremental?.child?.rows, t.incremental?.child?.join?.rows, t.source.join?.endpoint.envelope].includes(rows));
-      if (readers.length > 0 && readers.every((t) => deny.has(t.name))) {
-        const permission = (readers[0] as (typeof readers)[number]).source.endpoint.permission.toLowerCase();
-        this.denied.set(path, `You do not have permission to view ${permission}.`);
-      }
-    }
+    const area = this.areas.get(routePath);
+    return area !== undefined && this.behaviour.deny.includes(area) ? { status: 403, body: deniedBody(area) } : undefined;
   }
 
   // ------------------------------------------------------------------ lists
@@ -242,8 +196,9 @@ export class Api {
     const idOrder = order.kind === 'id' || order.kind === 'monotone';
     const rotate = route.unstable === true && !explicitOrder;
     if (active.length === 0 && idOrder) {
-      sequence = route.envelope === 'deals'
-        ? this.cache.get(`deals|all|${this.model.version}`, () => ({ total: rows.count(), currencies: this.currencies(rows.all()) }))
+      const summary = route.summary;
+      sequence = summary
+        ? this.cache.get(`${route.path}|all|${this.model.version}`, () => ({ total: rows.count(), summary: summary(rows.all()) }))
         : { total: rows.count() };
       ids = this.fastPage(route, sequence.total, offset, limit, descending, idGreater, rotate);
     } else {
@@ -252,13 +207,37 @@ export class Api {
       ids = this.slowPage(sequence, offset, limit, idGreater, idOrder && !descending, rotate);
     }
 
+    if (order.kind === 'monotone' && this.behaviour.cdateTies) {
+      // Equal `cdate`s (bulk-created deals) come back in a new order on every request.
+      const sorted = sequence.ids;
+      const at = sorted ? (k: number) => sorted[k] as number : descending ? (k: number) => rows.select(sequence.total - 1 - k) : (k: number) => rows.select(k);
+      const seed = ctx.requestSeed ?? Math.floor(Math.random() * 2 ** 32);
+      ids = pageWithShuffledTies(at, sequence.total, offset, limit, (id) => route.table.time(id, order.key, ctx), seed);
+    }
+
     const records = ids.map((id) => route.table.record(id, ctx));
-    const sideloads = route.sideload?.(ids, records, query, ctx) ?? {};
-    const body: Rec = { ...sideloads.before, [route.envelope]: records, ...sideloads.after };
-    if (route.meta) body.meta = route.meta(sequence.total, sequence, query, limit, offset);
-    else if (route.total === 'string') body.meta = { total: String(sequence.total) };
-    else if (route.total === 'number') body.meta = { total: sequence.total };
+    const sideloads = this.behaviour.sideloads;
+    const included = sideloads === 'none' ? {} : capSideloads(route.include?.(ids, records, query, ctx) ?? {}, sideloads);
+    const always = route.sideload?.(ids, records, query, ctx) ?? {};
+    const body: Rec = { ...included.before, ...always.before, [route.envelope]: records, ...always.after, ...included.after };
+    const meta = this.meta(route, sequence, query, limit, offset);
+    if (meta) body.meta = meta;
     return { status: 200, body };
+  }
+
+  /** `meta` of a list page, its `total` as the switch `total` says. */
+  private meta(route: ListRoute, sequence: Sequence, query: URLSearchParams, limit: number, offset: number): Rec | undefined {
+    const mode = this.behaviour.total;
+    const total = mode === 'low' ? Math.max(0, sequence.total - TOTAL_ERROR) : mode === 'high' ? sequence.total + TOTAL_ERROR : sequence.total;
+    let meta: Rec | undefined;
+    if (route.meta) meta = route.meta(total, sequence, query, limit, offset);
+    else if (route.total === 'string') meta = { total: String(total) };
+    else if (route.total === 'number') meta = { total };
+    if (meta && mode === 'absent') {
+      delete meta.total;
+      if (Object.keys(meta).length === 0) return undefined;
+    }
+    return meta;
   }
 
   private fastPage(route: ListRoute, total: number, offset: number, limit: number, descending: boolean, idGreater: number, rotate: boolean): number[] {
@@ -313,7 +292,7 @@ export class Api {
     for (const [, def, value] of active) {
       if (def.kind === 'parent' || def.kind === 'candidates') {
         const named = def.kind === 'parent'
-          ? this.model.children(table, def.parent, Number(value))
+          ? table.children(def.parent, Number(value))
           : def.ids(value).filter((id) => table.rows.has(id));
         const set = candidates ? new Set(candidates) : undefined;
         candidates = set ? named.filter((id) => set.has(id)) : named;
@@ -336,7 +315,7 @@ export class Api {
     }
     if (descending) matched.reverse();
     const sequence: Sequence = { total: matched.length, ids: Uint32Array.from(matched) };
-    if (route.envelope === 'deals') sequence.currencies = this.currencies(matched);
+    if (route.summary) sequence.summary = route.summary(matched);
     return sequence;
   }
 
@@ -383,32 +362,11 @@ export class Api {
     }
   }
 
-  /** `meta.currencies` of `/deals`: count and value per currency over the whole query (visible deals only). */
-  private currencies(ids: Iterable<number>): Rec {
-    const totals = new Map<string, { count: number; value: number }>();
-    const m = this.model;
-    for (const id of ids) {
-      if (m.isRestrictedPipeline(m.deals.struct(id).pipeline)) continue;
-      const money = m.dealMoney(id);
-      const code = money.currency.toUpperCase();
-      const entry = totals.get(code) ?? { count: 0, value: 0 };
-      entry.count++;
-      entry.value += money.value;
-      totals.set(code, entry);
-    }
-    const out: Rec = {};
-    for (const code of [...totals.keys()].sort()) {
-      const entry = totals.get(code) as { count: number; value: number };
-      out[code] = { currency: code, total: String(entry.count), value: String(entry.value) };
-    }
-    return out;
-  }
-
   // ------------------------------------------------------------------ per-parent lists
 
   private children(route: ChildRoute, parentId: number, query: URLSearchParams, ctx: RenderContext): ApiResponse {
-    if (!route.parentTable.rows.has(parentId)) return notFound(route.modelName, String(parentId));
-    let ids = this.model.children(route.table, route.parentKind, parentId).sort((a, b) => a - b);
+    if (!route.parentTable.rows.has(parentId) || this.parentMissing(route, parentId)) return notFound(route.modelName, String(parentId));
+    let ids = route.table.children(route.parentKind, parentId).sort((a, b) => a - b);
     if (!route.unpaged) {
       let limit = parseCount(query.get('limit'), DEFAULT_LIMIT);
       if (limit <= 0) limit = DEFAULT_LIMIT;
@@ -418,242 +376,23 @@ export class Api {
     return { status: 200, body: { [route.envelope]: ids.map((id) => route.table.record(id, ctx)) } };
   }
 
-  // ------------------------------------------------------------------ route table
-
-  private defineRoutes(): void {
-    const m = this.model;
-    const add = (route: ListRoute): void => {
-      this.lists.set(route.path, route);
-    };
-    const simple = (path: string, table: Table<unknown>, extra: Partial<ListRoute> = {}): void =>
-      add({ path, envelope: table.key, table, total: 'string', ...extra });
-
-    add({
-      path: '/contacts',
-      envelope: 'contacts',
-      table: m.contacts,
-      total: 'string',
-      keyset: true,
-      filters: {
-        updated_after: { kind: 'time', key: 'udate', op: 'after' },
-        updated_before: { kind: 'time', key: 'udate', op: 'before' },
-        created_after: { kind: 'time', key: 'cdate', op: 'after' },
-        created_before: { kind: 'time', key: 'cdate', op: 'before' },
-      },
-      params: {
-        ids: { kind: 'candidates', ids: (value) => value.split(',').map((v) => Number(v.trim())).filter(Number.isInteger) },
-        // Generated addresses carry the contact id (`ana.souza17@…`), which keeps the lookup O(1) on big accounts.
-        email: {
-          kind: 'candidates',
-          ids: (value) => {
-            const named = /(\d+)@/.exec(value);
-            return named ? [Number(named[1])] : [];
-          },
-          test: (id, value, ctx) => String(m.contacts.record(id, ctx).email).toLowerCase() === value.toLowerCase(),
-        },
-        listid: {
-          kind: 'test',
-          test: (id, value) => m.children(m.contactLists, 'contact', id).some((c) => m.contactLists.struct(c).list === Number(value)),
-        },
-        tagid: {
-          kind: 'test',
-          test: (id, value) => m.children(m.contactTags, 'contact', id).some((c) => m.contactTags.struct(c).tag === Number(value)),
-        },
-      },
-      orders: { id: { kind: 'id' } },
-      sideload: (ids, records, query, ctx) => this.contactSideloads(ids, records, query, ctx),
-      meta: (total, _sequence, query, limit, offset) => ({
-        total: String(total),
-        page_input: {
-          segmentid: 0,
-          formid: 0,
-          listid: parseCount(query.get('listid'), 0),
-          tagid: parseCount(query.get('tagid'), 0),
-          limit,
-          offset,
-          search: query.get('search'),
-          sort: null,
-          seriesid: 0,
-          waitid: 0,
-          status: parseCount(query.get('status'), -1),
-          forceQuery: 0,
-          cacheid: [0, 1, 2, 3].map((i) => hash(hashString(query.toString()), i).toString(16).padStart(8, '0')).join(''),
-        },
-      }),
-    });
-    add({
-      path: '/deals',
-      envelope: 'deals',
-      table: m.deals,
-      total: 'number',
-      unstable: true,
-      filters: {
-        updated_after: { kind: 'time', key: 'mdate', op: 'after' },
-        created_after: { kind: 'time', key: 'cdate', op: 'after' },
-        group: { kind: 'test', test: (id, value) => m.deals.struct(id).pipeline === Number(value) },
-        stage: { kind: 'eq', key: 'stage' },
-        status: { kind: 'eq', key: 'status' },
-        owner: { kind: 'eq', key: 'owner' },
-      },
-      orders: {
-        cdate: { kind: 'monotone' },
-        title: { kind: 'text', key: 'title' },
-        value: { kind: 'number', key: 'value' },
-        contact_name: { kind: 'custom', key: (id) => {
-          const names = m.contactNames(m.deals.struct(id).contact);
-          return `${names.first} ${names.last}`;
-        } },
-        contact_orgname: { kind: 'custom', key: (id, ctx) => {
-          const contact = m.deals.struct(id).contact;
-          return m.contacts.rows.has(contact) ? String(m.contacts.record(contact, ctx).orgname) : '';
-        } },
-        'next-action': { kind: 'time', key: 'nextdate' },
-      },
-      sideload: (ids, records, query, ctx) => this.dealSideloads(ids, records, query, ctx),
-      meta: (total, sequence) => ({ currencies: sequence.currencies ?? {}, total }),
-    });
-
-    simple('/accounts', m.accounts, { params: { search: { kind: 'contains', key: 'name' } } });
-    simple('/accountContacts', m.accountContacts, {
-      filters: { account: { kind: 'parent', parent: 'account' }, contact: { kind: 'parent', parent: 'contact' } },
-    });
-    simple('/accountCustomFieldData', m.accountCustomFieldData, { total: 'absent', filters: { customerAccountId: { kind: 'parent', parent: 'account' } } });
-    simple('/accountCustomFieldMeta', m.accountCustomFieldMeta, { total: 'absent', defaultLimit: 100 });
-    simple('/notes', m.notes);
-    simple('/campaigns', m.campaigns, {
-      filters: { seriesid: { kind: 'eq', key: 'seriesid' } },
-      orders: { sdate: { kind: 'time', key: 'sdate' }, ldate: { kind: 'time', key: 'ldate' } },
-    });
-    simple('/campaignMessages', m.campaignMessages);
-    simple('/messages', m.messages);
-    simple('/fieldValues', m.fieldValues, {
-      filters: {
-        fieldid: { kind: 'test', test: (id, value) => m.fieldValues.struct(id).field === Number(value) },
-        val: { kind: 'eq', key: 'value' },
-      },
-    });
-    simple('/fields', m.fields, {
-      defaultLimit: 100,
-      filters: { perstag: { kind: 'eq', key: 'perstag' } },
-      sideload: (ids, _records, _query, ctx) => ({
-        before: {
-          fieldOptions: ids.flatMap((id) => m.children(m.fieldOptions, 'field', id)).map((id) => m.fieldOptions.record(id, ctx)),
-          fieldRels: ids.flatMap((id) => m.children(m.fieldRels, 'field', id)).map((id) => m.fieldRels.record(id, ctx)),
-        },
-      }),
-    });
-    simple('/contactLists', m.contactLists);
-    simple('/tags', m.tags);
-    simple('/contactTags', m.contactTags, {
-      filters: {
-        subscriberid: { kind: 'parent', parent: 'contact' },
-        tagid: { kind: 'test', test: (id, value) => m.contactTags.struct(id).tag === Number(value) },
-        cdate: { kind: 'time', key: 'cdate', op: 'equal' },
-      },
-      orders: { cdate: { kind: 'time', key: 'cdate' } },
-    });
-    simple('/dealTasks', m.dealTasks, {
-      filters: {
-        reltype: { kind: 'test', test: (id, value) => m.dealTasks.struct(id).reltype === value },
-        relid: { kind: 'test', test: (id, value) => m.dealTasks.struct(id).relid === Number(value) },
-        status: { kind: 'test', test: (id, value) => m.taskStatus(id) === Number(value) },
-        d_tasktypeid: { kind: 'eq', key: 'dealTasktype' },
-        assignee_userid: { kind: 'eq', key: 'assignee' },
-        outcome_id: { kind: 'eq', key: 'outcomeId' },
-        due_after: { kind: 'time', key: 'duedate', op: 'after' },
-      },
-    });
-    simple('/dealActivities', m.dealActivities, {
-      params: {
-        deal: { kind: 'parent', parent: 'deal' },
-        exclude: { kind: 'test', test: (id, value, ctx) => value !== 'email' || m.dealActivities.record(id, ctx).dataType !== 'email' },
-      },
-      filters: { data_type: { kind: 'eq', key: 'dataType' }, data_id: { kind: 'eq', key: 'dataId' } },
-    });
-    simple('/dealCustomFieldData', m.dealCustomFieldData, { total: 'absent', filters: { dealId: { kind: 'parent', parent: 'deal' } } });
-    simple('/dealCustomFieldMeta', m.dealCustomFieldMeta, { total: 'absent', defaultLimit: 100 });
-    simple('/contactDeals', m.contactDeals);
-    simple('/lists', m.lists, { filters: { name: { kind: 'contains', key: 'name' } }, orders: { name: { kind: 'text', key: 'name' } } });
-    simple('/dealGroups', m.dealGroups, {
-      filters: { title: { kind: 'contains', key: 'title' }, have_stages: { kind: 'test', test: (id, value) => value !== '1' || m.children(m.dealStages, 'pipeline', id).length > 0 } },
-      orders: { title: { kind: 'text', key: 'title' } },
-      sideload: (ids, _records, _query, ctx) => ({
-        after: { dealStages: ids.flatMap((id) => m.children(m.dealStages, 'pipeline', id)).map((id) => m.dealStages.record(id, ctx)) },
-      }),
-    });
-    simple('/dealStages', m.dealStages, {
-      filters: { d_groupid: { kind: 'parent', parent: 'pipeline' }, title: { kind: 'contains', key: 'title' } },
-      orders: { title: { kind: 'text', key: 'title' } },
-    });
-    simple('/scores', m.scores);
-    simple('/taskOutcomes', m.taskOutcomes, { filters: { sentiment: { kind: 'eq', key: 'sentiment' } } });
-    simple('/dealTasktypes', m.dealTasktypes);
-    simple('/tasktypeOutcomeRels', m.tasktypeOutcomeRels);
-    simple('/groups', m.groups);
-    simple('/users', m.users);
-
-    const child = (pattern: string, table: Table<unknown>, parentTable: Table<unknown>, parentKind: ParentKind, modelName: string, unpaged = false): void => {
-      this.childRoutes.push({ pattern, envelope: table.key, table, parentTable, parentKind, modelName, unpaged });
-    };
-    child('/contacts/{id}/notes', m.notes, m.contacts, 'contact', 'Subscriber');
-    child('/contacts/{id}/contactTags', m.contactTags, m.contacts, 'contact', 'Subscriber', true);
-    child('/contacts/{id}/contactLists', m.contactLists, m.contacts, 'contact', 'Subscriber');
-    child('/contacts/{id}/contactDeals', m.contactDeals, m.contacts, 'contact', 'Subscriber');
-    child('/deals/{id}/contactDeals', m.contactDeals, m.deals, 'deal', 'Deal');
-    child('/deals/{id}/dealActivities', m.dealActivities, m.deals, 'deal', 'Deal');
-    child('/campaigns/{id}/campaignMessages', m.campaignMessages, m.campaigns, 'campaign', 'Campaign');
-    child('/groups/{id}/userGroups', m.userGroups, m.groups, 'group', 'Group');
+  /** With `notFoundParents`, this parent answers 404 on this per-parent list (deterministic by seed, route and id). */
+  private parentMissing(route: ChildRoute, parentId: number): boolean {
+    const fraction = this.behaviour.notFoundParents;
+    return fraction > 0 && unit(this.model.base.seed, Tag.missingParent, hashString(route.pattern), parentId) < fraction;
   }
+}
 
-  private contactSideloads(ids: number[], records: Rec[], query: URLSearchParams, ctx: RenderContext): Sideloads {
-    const m = this.model;
-    const paths = new Set((query.get('include') ?? '').split(',').map((p) => p.trim()).filter(Boolean));
-    const roots = new Set([...paths].map((p) => p.split('.')[0]));
-    const before: Rec = {};
-    const perContact = (table: Table<unknown>): number[][] => ids.map((id) => m.children(table, 'contact', id));
-    const lists = roots.has('contactLists') ? perContact(m.contactLists) : undefined;
-    const tags = roots.has('contactTags') ? perContact(m.contactTags) : undefined;
-    const values = roots.has('fieldValues') ? perContact(m.fieldValues) : undefined;
-    // Sideloaded rows come in ascending id order, as a `WHERE parent IN (…)` query returns them.
-    const ascending = (lists: number[][]): number[] => lists.flat().sort((a, b) => a - b);
-    if (lists) before.contactLists = ascending(lists).map((id) => m.contactLists.record(id, ctx));
-    if (tags) {
-      before.contactTags = ascending(tags).map((id) => m.contactTags.record(id, ctx));
-      if (paths.has('contactTags.tag')) {
-        const tagIds = [...new Set(tags.flat().map((id) => m.contactTags.struct(id).tag))].sort((a, b) => a - b);
-        before.tags = tagIds.filter((id) => m.tags.rows.has(id)).map((id) => m.tags.record(id, ctx));
-      }
-    }
-    if (values) {
-      before.fieldValues = ascending(values).map((id) => m.fieldValues.record(id, ctx));
-      if (paths.has('fieldValues.field')) {
-        const fieldIds = [...new Set(values.flat().map((id) => m.fieldValues.struct(id).field))].sort((a, b) => a - b);
-        before.fields = fieldIds.map((id) => m.fields.record(id, ctx));
-      }
-    }
-    before.scoreValues = [];
-    records.forEach((record, i) => {
-      if (values) record.fieldValues = (values[i] as number[]).map(String);
-      if (tags) record.contactTags = (tags[i] as number[]).map(String);
-      if (lists) record.contactLists = (lists[i] as number[]).map(String);
-    });
-    return { before };
-  }
-
-  private dealSideloads(ids: number[], records: Rec[], query: URLSearchParams, ctx: RenderContext): Sideloads {
-    const m = this.model;
-    const paths = new Set((query.get('include') ?? '').split(',').map((p) => p.trim()));
-    if (!paths.has('dealCustomFieldData')) return {};
-    const all: number[] = [];
-    records.forEach((record, i) => {
-      if (record.isDisabled === 1) return;
-      const children = m.children(m.dealCustomFieldData, 'deal', ids[i] as number);
-      record.dealCustomFieldData = children.map(String);
-      all.push(...children);
-    });
-    all.sort((a, b) => a - b);
-    return { before: { dealCustomFieldData: all.map((id) => m.dealFieldSideload(id, ctx)) } };
-  }
+/** Each sideload array cut to its first `mode` entries (a number), or left whole (`full`). */
+function capSideloads(sideloads: Sideloads, mode: Behaviour['sideloads']): Sideloads {
+  if (typeof mode !== 'number') return sideloads;
+  const cap = (part: Rec | undefined): Rec | undefined => {
+    if (!part) return part;
+    const out: Rec = {};
+    for (const [key, value] of Object.entries(part)) out[key] = Array.isArray(value) ? value.slice(0, mode) : value;
+    return out;
+  };
+  return { before: cap(sideloads.before), after: cap(sideloads.after) };
 }
 
 function notFound(model: string, id: string): ApiResponse {

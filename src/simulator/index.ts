@@ -1,47 +1,20 @@
 /**
- * The ActiveCampaign simulator: a real HTTP server (node:http) faithful to activecampaign-api.md, serving a
+ * The ActiveCampaign simulator: a real HTTP server (node:http) faithful to docs/activecampaign-api.md, serving a
  * generated account whose records are computed from (seed, resource, id). Tests, the demo and the benchmarks
  * run against it.
  */
-import type { MutationResult } from './mutate.js';
-import { resolveOptions, type FaultKind, type SimulatorOptions } from './options.js';
+import { resolveOptions, type SimulatorOptions } from './options.js';
 import { SimulatorServer } from './server.js';
+import type { Simulator } from './types.js';
 
 export type { MutationResult, ChangeCounts } from './mutate.js';
 export {
-  DEFAULT_FAULT_KINDS, DEMO_KEY, FAULT_KINDS, MAX_CONTACTS, resolveOptions,
-  type FaultKind, type ResolvedOptions, type SimulatorOptions,
+  BEHAVIOUR_OPTIONS, DEFAULT_BEHAVIOUR, DEFAULT_FAULT_KINDS, DEMO_KEY, FAULT_KINDS, MAX_CONTACTS, resolveOptions,
+  type Behaviour, type BehaviourOptions, type ChangesDuringSync, type FaultKind, type LimiterKind, type ResolvedOptions,
+  type SideloadMode, type SimulatorOptions, type TotalMode,
 } from './options.js';
-
-export interface SimStats {
-  requests: number;
-  byPath: Record<string, number>;
-  byStatus: Record<string, number>;
-  faults: Record<string, number>;
-}
-
-/**
- * The test oracle: every record currently in the account, exactly as the list endpoint serves it (after
- * mutations), in ascending id order. `resource` is an envelope or sideload key (`contacts`, `fieldOptions`,
- * `dealStages`, `userGroups`, …) or `deals.dealCustomFieldData` (the snake_case sideload shape, all deals).
- */
-export interface SimAccount {
-  records(resource: string): Iterable<Record<string, unknown>>;
-  count(resource: string): number;
-}
-
-export interface Simulator {
-  /** `http://127.0.0.1:<port>` */
-  readonly url: string;
-  readonly key: string;
-  readonly account: SimAccount;
-  /** Same JSON as GET /__sim/stats. */
-  stats(): SimStats;
-  /** Same as POST /__sim/mutate. */
-  mutate(seed: number, changes: number): MutationResult;
-  setFaults(f: { rate: number; kinds?: FaultKind[]; seed?: number }): void;
-  close(): Promise<void>;
-}
+export { PERMISSION_AREAS } from './permissions.js';
+export type { SimAccount, SimStats, Simulator } from './types.js';
 
 /** Starts a simulator; resolves once it accepts connections. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {

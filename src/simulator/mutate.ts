@@ -19,33 +19,33 @@ export interface MutationResult {
   changes: number;
 }
 
-type Operation = (m: Mutator) => boolean;
+type Operation = (mutator: Mutator) => boolean;
 
 /** Relative weights of the primary changes. */
 const OPERATIONS: readonly (readonly [number, Operation])[] = [
-  [18, (m) => m.updateContact()],
-  [8, (m) => m.insertContact()],
-  [4, (m) => m.deleteRandomContact()],
-  [10, (m) => m.updateFieldValue()],
-  [4, (m) => m.insertFieldValue()],
-  [2, (m) => m.deleteFieldValue()],
-  [7, (m) => m.addTag()],
-  [5, (m) => m.removeTag()],
-  [3, (m) => m.updateContactList()],
-  [2, (m) => m.insertContactList()],
-  [10, (m) => m.updateDeal()],
-  [4, (m) => m.insertDeal()],
-  [2, (m) => m.deleteRandomDeal()],
-  [4, (m) => m.updateDealField()],
-  [1, (m) => m.insertDealField()],
-  [2, (m) => m.insertTask()],
-  [2, (m) => m.updateTask()],
-  [2, (m) => m.insertNote()],
-  [1, (m) => m.updateNote()],
-  [2, (m) => m.updateAccount()],
-  [1, (m) => m.insertAccount()],
-  [1, (m) => m.insertAccountContact()],
-  [1, (m) => m.insertContactDeal()],
+  [18, (mutator) => mutator.updateContact()],
+  [8, (mutator) => mutator.insertContact()],
+  [4, (mutator) => mutator.deleteRandomContact()],
+  [10, (mutator) => mutator.updateFieldValue()],
+  [4, (mutator) => mutator.insertFieldValue()],
+  [2, (mutator) => mutator.deleteFieldValue()],
+  [7, (mutator) => mutator.addTag()],
+  [5, (mutator) => mutator.removeTag()],
+  [3, (mutator) => mutator.updateContactList()],
+  [2, (mutator) => mutator.insertContactList()],
+  [10, (mutator) => mutator.updateDeal()],
+  [4, (mutator) => mutator.insertDeal()],
+  [2, (mutator) => mutator.deleteRandomDeal()],
+  [4, (mutator) => mutator.updateDealField()],
+  [1, (mutator) => mutator.insertDealField()],
+  [2, (mutator) => mutator.insertTask()],
+  [2, (mutator) => mutator.updateTask()],
+  [2, (mutator) => mutator.insertNote()],
+  [1, (mutator) => mutator.updateNote()],
+  [2, (mutator) => mutator.updateAccount()],
+  [1, (mutator) => mutator.insertAccount()],
+  [1, (mutator) => mutator.insertAccountContact()],
+  [1, (mutator) => mutator.insertContactDeal()],
 ];
 const TOTAL_WEIGHT = OPERATIONS.reduce((sum, [w]) => sum + w, 0);
 
@@ -94,8 +94,8 @@ class Mutator {
     return n === 0 ? 0 : table.rows.select(this.rng.int(n));
   }
 
-  private insert<S>(table: Table<S>, s: S, patch?: Rec): number {
-    const id = table.insert(s, patch);
+  private insert<S>(table: Table<S>, struct: S, patch?: Rec): number {
+    const id = table.insert(struct, patch);
     this.count(table, 'insert');
     return id;
   }
@@ -111,6 +111,11 @@ class Mutator {
 
   private bumpContact(id: number): void {
     this.update(this.model.contacts, id, { udate: this.iso, updated_timestamp: this.local, updated_utc_timestamp: this.utc });
+  }
+
+  /** A custom-field value changed: its parent's date moves unless the switch `childChangesBumpParent` is off. */
+  private childChanged(bumpParent: () => void): void {
+    if (this.model.childChangesBumpParent) bumpParent();
   }
 
   private bumpDeal(id: number): void {
@@ -141,13 +146,13 @@ class Mutator {
   }
 
   insertContact(): boolean {
-    const m = this.model;
-    const id = this.insert(m.contacts, { c: this.now, u: this.now });
+    const model = this.model;
+    const id = this.insert(model.contacts, { created: this.now, updated: this.now });
     const fields = new Set<number>();
     const fieldCount = this.rng.range(1, 3);
     while (fields.size < fieldCount) fields.add(this.rng.range(1, CONTACT_FIELD_COUNT));
-    for (const field of fields) this.insert(m.fieldValues, { contact: id, field, c: this.now, u: this.now });
-    if (this.rng.chance(0.5)) this.insert(m.contactTags, { contact: id, tag: this.rng.range(1, TAG_COUNT - 2), c: this.now });
+    for (const field of fields) this.insert(model.fieldValues, { contact: id, field, created: this.now, updated: this.now });
+    if (this.rng.chance(0.5)) this.insert(model.contactTags, { contact: id, tag: this.rng.range(1, TAG_COUNT - 2), created: this.now });
     if (this.rng.chance(0.7)) this.insertMembership(id, this.rng.range(1, LIST_COUNT));
     return true;
   }
@@ -161,57 +166,57 @@ class Mutator {
 
   /** Deleting a contact removes its field values, tags, memberships, notes, tasks, account links and deals. */
   deleteContact(id: number): void {
-    const m = this.model;
-    for (const table of [m.fieldValues, m.contactTags, m.contactLists, m.accountContacts, m.notes, m.dealTasks, m.contactDeals]) {
-      for (const child of m.children(table, 'contact', id)) this.remove(table, child);
+    const model = this.model;
+    for (const table of [model.fieldValues, model.contactTags, model.contactLists, model.accountContacts, model.notes, model.dealTasks, model.contactDeals]) {
+      for (const child of table.children('contact', id)) this.remove(table, child);
     }
-    for (const deal of m.children(m.deals, 'contact', id)) this.deleteDeal(deal);
-    this.remove(m.contacts, id);
+    for (const deal of model.deals.children('contact', id)) this.deleteDeal(deal);
+    this.remove(model.contacts, id);
   }
 
   updateFieldValue(): boolean {
-    const m = this.model;
-    const id = this.pick(m.fieldValues);
+    const model = this.model;
+    const id = this.pick(model.fieldValues);
     if (!id) return false;
-    const s = m.fieldValues.struct(id);
-    this.update(m.fieldValues, id, { value: m.fieldValue(id, s.field, 1 + this.rng.int(1000)), udate: this.iso });
-    this.bumpContact(s.contact);
+    const value = model.fieldValues.struct(id);
+    this.update(model.fieldValues, id, { value: model.fieldValue(id, value.field, 1 + this.rng.int(1000)), udate: this.iso });
+    this.childChanged(() => this.bumpContact(value.contact));
     return true;
   }
 
   insertFieldValue(): boolean {
-    const m = this.model;
-    const contact = this.pick(m.contacts);
+    const model = this.model;
+    const contact = this.pick(model.contacts);
     if (!contact) return false;
-    const taken = new Set(m.children(m.fieldValues, 'contact', contact).map((id) => m.fieldValues.struct(id).field));
+    const taken = new Set(model.fieldValues.children('contact', contact).map((id) => model.fieldValues.struct(id).field));
     const free: number[] = [];
     for (let f = 1; f <= CONTACT_FIELD_COUNT; f++) if (!taken.has(f)) free.push(f);
     if (free.length === 0) return false;
-    this.insert(m.fieldValues, { contact, field: this.rng.pick(free), c: this.now, u: this.now });
-    this.bumpContact(contact);
+    this.insert(model.fieldValues, { contact, field: this.rng.pick(free), created: this.now, updated: this.now });
+    this.childChanged(() => this.bumpContact(contact));
     return true;
   }
 
   deleteFieldValue(): boolean {
-    const m = this.model;
-    const id = this.pick(m.fieldValues);
+    const model = this.model;
+    const id = this.pick(model.fieldValues);
     if (!id) return false;
-    const contact = m.fieldValues.struct(id).contact;
-    this.remove(m.fieldValues, id);
-    this.bumpContact(contact);
+    const contact = model.fieldValues.struct(id).contact;
+    this.remove(model.fieldValues, id);
+    this.childChanged(() => this.bumpContact(contact));
     return true;
   }
 
-  /** Tag changes do not touch the contact's `udate` (tables.md 2.33: schedule a periodic full run). */
+  /** Tag changes do not touch the contact's `udate` (docs/tables.md 2.33: schedule a periodic full run). */
   addTag(): boolean {
-    const m = this.model;
-    const contact = this.pick(m.contacts);
+    const model = this.model;
+    const contact = this.pick(model.contacts);
     if (!contact) return false;
-    const taken = new Set(m.children(m.contactTags, 'contact', contact).map((id) => m.contactTags.struct(id).tag));
+    const taken = new Set(model.contactTags.children('contact', contact).map((id) => model.contactTags.struct(id).tag));
     const free: number[] = [];
     for (let t = 1; t <= TAG_COUNT - 2; t++) if (!taken.has(t)) free.push(t);
     if (free.length === 0) return false;
-    this.insert(m.contactTags, { contact, tag: this.rng.pick(free), c: this.now });
+    this.insert(model.contactTags, { contact, tag: this.rng.pick(free), created: this.now });
     return true;
   }
 
@@ -223,28 +228,28 @@ class Mutator {
   }
 
   private insertMembership(contact: number, list: number): void {
-    this.insert(this.model.contactLists, { contact, list, c: this.now }, {
+    this.insert(this.model.contactLists, { contact, list, created: this.now }, {
       udate: null, status: '1', unsubreason: null, campaign: null, message: null, ip4Unsub: '0', updated_timestamp: this.local,
     });
   }
 
   updateContactList(): boolean {
-    const m = this.model;
-    const id = this.pick(m.contactLists);
+    const model = this.model;
+    const id = this.pick(model.contactLists);
     if (!id) return false;
-    const current = m.contactLists.record(id, { api: '', countDeals: false });
+    const current = model.contactLists.record(id, { api: '', countDeals: false });
     const patch: Rec = current.status === '2'
       ? { udate: null, status: '1', unsubreason: null, updated_timestamp: this.local }
       : { udate: this.iso, status: '2', unsubreason: this.rng.pick(['Too many emails', 'Não tenho interesse', '']), updated_timestamp: this.local };
-    this.update(m.contactLists, id, patch);
+    this.update(model.contactLists, id, patch);
     return true;
   }
 
   insertContactList(): boolean {
-    const m = this.model;
-    const contact = this.pick(m.contacts);
+    const model = this.model;
+    const contact = this.pick(model.contacts);
     if (!contact) return false;
-    const taken = new Set(m.children(m.contactLists, 'contact', contact).map((id) => m.contactLists.struct(id).list));
+    const taken = new Set(model.contactLists.children('contact', contact).map((id) => model.contactLists.struct(id).list));
     const free: number[] = [];
     for (let l = 1; l <= LIST_COUNT; l++) if (!taken.has(l)) free.push(l);
     if (free.length === 0) return false;
@@ -255,18 +260,18 @@ class Mutator {
   // ---------------------------------------------------------------- deals and their children
 
   updateDeal(): boolean {
-    const m = this.model;
-    const id = this.pick(m.deals);
+    const model = this.model;
+    const id = this.pick(model.deals);
     if (!id) return false;
-    const s = m.deals.struct(id);
-    const record = m.deals.record(id, { api: '', countDeals: false });
+    const deal = model.deals.struct(id);
+    const record = model.deals.record(id, { api: '', countDeals: false });
     const patch: Rec = { mdate: this.iso };
     let activity: Rec;
     const kind = this.rng.int(3);
     if (kind === 0) {
       // Stage moves stay inside the deal's pipeline (a deal never changes pipeline here).
-      const current = typeof record.stage === 'string' ? Number(record.stage) : s.stage;
-      const next = stageId(s.pipeline, this.rng.int(STAGES_PER_PIPELINE));
+      const current = typeof record.stage === 'string' ? Number(record.stage) : deal.stage;
+      const next = stageId(deal.pipeline, this.rng.int(STAGES_PER_PIPELINE));
       patch.stage = String(next);
       activity = { dataType: 'd_stageid', dataAction: 'update', dataId: String(next), dataOldval: String(current), d_stageid: String(next), stage: String(next) };
     } else if (kind === 1) {
@@ -279,24 +284,24 @@ class Mutator {
       patch.edate = this.local;
       activity = { dataType: 'status', dataAction: 'update', dataId: String(id), dataOldval: typeof record.status === 'string' ? record.status : '0' };
     }
-    this.update(m.deals, id, patch);
-    this.insert(m.dealActivities, { deal: id, k: 1, c: this.now }, { ...activity, cdate: this.iso, sortdate: this.iso, isAddtask: '0' });
+    this.update(model.deals, id, patch);
+    this.insert(model.dealActivities, { deal: id, position: 1, created: this.now }, { ...activity, cdate: this.iso, sortdate: this.iso, isAddtask: '0' });
     return true;
   }
 
   insertDeal(): boolean {
-    const m = this.model;
-    const contact = this.pick(m.contacts);
+    const model = this.model;
+    const contact = this.pick(model.contacts);
     if (!contact) return false;
-    const links = m.children(m.accountContacts, 'contact', contact);
-    const account = links.length > 0 ? m.accountContacts.struct(links[0] as number).account : 0;
+    const links = model.accountContacts.children('contact', contact);
+    const account = links.length > 0 ? model.accountContacts.struct(links[0] as number).account : 0;
     const roll = this.rng.next();
     const pipeline = roll < 0.5 ? 1 : roll < 0.85 ? 2 : PIPELINES.length;
     const stage = stageId(pipeline, this.rng.int(STAGES_PER_PIPELINE));
-    const id = this.insert(m.deals, { contact, account, pipeline, stage, c: this.now, u: this.now }, {
+    const id = this.insert(model.deals, { contact, account, pipeline, stage, created: this.now, updated: this.now }, {
       title: this.rng.pick(DEAL_TITLES), status: '0', edate: '0000-00-00 00:00:00',
     });
-    this.insert(m.dealActivities, { deal: id, k: 0, c: this.now }, { dataType: 'deal', dataAction: 'add', dataId: String(id), dataOldval: null });
+    this.insert(model.dealActivities, { deal: id, position: 0, created: this.now }, { dataType: 'deal', dataAction: 'add', dataId: String(id), dataOldval: null });
     return true;
   }
 
@@ -309,58 +314,58 @@ class Mutator {
 
   /** Deleting a deal removes its activities (and their notes), custom-field values, tasks, notes and contact links. */
   deleteDeal(id: number): void {
-    const m = this.model;
-    for (const activity of m.children(m.dealActivities, 'deal', id)) {
-      for (const note of m.children(m.notes, 'activity', activity)) this.remove(m.notes, note);
-      this.remove(m.dealActivities, activity);
+    const model = this.model;
+    for (const activity of model.dealActivities.children('deal', id)) {
+      for (const note of model.notes.children('activity', activity)) this.remove(model.notes, note);
+      this.remove(model.dealActivities, activity);
     }
-    for (const table of [m.dealCustomFieldData, m.dealTasks, m.notes, m.contactDeals]) {
-      for (const child of m.children(table, 'deal', id)) this.remove(table, child);
+    for (const table of [model.dealCustomFieldData, model.dealTasks, model.notes, model.contactDeals]) {
+      for (const child of table.children('deal', id)) this.remove(table, child);
     }
-    this.remove(m.deals, id);
+    this.remove(model.deals, id);
   }
 
   updateDealField(): boolean {
-    const m = this.model;
-    const id = this.pick(m.dealCustomFieldData);
+    const model = this.model;
+    const id = this.pick(model.dealCustomFieldData);
     if (!id) return false;
-    this.update(m.dealCustomFieldData, id, { variant: 1 + this.rng.int(100_000), u: this.now });
-    this.bumpDeal(m.dealCustomFieldData.struct(id).deal);
+    this.update(model.dealCustomFieldData, id, { variant: 1 + this.rng.int(100_000), updated: this.now });
+    this.childChanged(() => this.bumpDeal(model.dealCustomFieldData.struct(id).deal));
     return true;
   }
 
   insertDealField(): boolean {
-    const m = this.model;
+    const model = this.model;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const deal = this.pick(m.deals);
+      const deal = this.pick(model.deals);
       if (!deal) return false;
-      if (m.isRestrictedPipeline(m.deals.struct(deal).pipeline)) continue;
-      const taken = new Set(m.children(m.dealCustomFieldData, 'deal', deal).map((id) => m.dealCustomFieldData.struct(id).field));
+      if (model.isRestrictedPipeline(model.deals.struct(deal).pipeline)) continue;
+      const taken = new Set(model.dealCustomFieldData.children('deal', deal).map((id) => model.dealCustomFieldData.struct(id).field));
       const free: number[] = [];
       for (let f = 1; f <= DEAL_FIELDS.length; f++) if (!taken.has(f)) free.push(f);
       if (free.length === 0) continue;
-      this.insert(m.dealCustomFieldData, { deal, field: this.rng.pick(free), c: this.now, u: this.now });
-      this.bumpDeal(deal);
+      this.insert(model.dealCustomFieldData, { deal, field: this.rng.pick(free), created: this.now, updated: this.now });
+      this.childChanged(() => this.bumpDeal(deal));
       return true;
     }
     return false;
   }
 
   insertTask(): boolean {
-    const m = this.model;
+    const model = this.model;
     const onDeal = this.rng.chance(0.5);
-    const relid = this.pick((onDeal ? m.deals : m.contacts));
+    const relid = this.pick((onDeal ? model.deals : model.contacts));
     if (!relid) return false;
-    this.insert(m.dealTasks, { reltype: onDeal ? 'Deal' : 'Subscriber', relid, c: this.now }, { status: 0 });
+    this.insert(model.dealTasks, { reltype: onDeal ? 'Deal' : 'Subscriber', relid, created: this.now }, { status: 0 });
     if (onDeal) this.bumpDeal(relid);
     return true;
   }
 
   updateTask(): boolean {
-    const m = this.model;
-    const id = this.pick(m.dealTasks);
+    const model = this.model;
+    const id = this.pick(model.dealTasks);
     if (!id) return false;
-    const record = m.dealTasks.record(id, { api: '', countDeals: false });
+    const record = model.dealTasks.record(id, { api: '', countDeals: false });
     const patch: Rec = { udate: this.iso };
     if (record.status === 0) {
       const outcome = this.rng.range(1, TASK_OUTCOME_COUNT);
@@ -370,19 +375,19 @@ class Mutator {
       patch.note = noteText(this.rng);
     }
     if ('updated_utc_timestamp' in record) patch.updated_utc_timestamp = this.utc;
-    this.update(m.dealTasks, id, patch);
-    const s = m.dealTasks.struct(id);
-    if (s.reltype === 'Deal') this.bumpDeal(s.relid);
+    this.update(model.dealTasks, id, patch);
+    const task = model.dealTasks.struct(id);
+    if (task.reltype === 'Deal') this.bumpDeal(task.relid);
     return true;
   }
 
   insertNote(): boolean {
-    const m = this.model;
+    const model = this.model;
     const roll = this.rng.next();
-    const [reltype, table] = roll < 0.6 ? (['Subscriber', m.contacts] as const) : roll < 0.85 ? (['Deal', m.deals] as const) : (['CustomerAccount', m.accounts] as const);
+    const [reltype, table] = roll < 0.6 ? (['Subscriber', model.contacts] as const) : roll < 0.85 ? (['Deal', model.deals] as const) : (['CustomerAccount', model.accounts] as const);
     const relid = this.pick(table);
     if (!relid) return false;
-    this.insert(m.notes, { reltype, relid, c: this.now, u: this.now });
+    this.insert(model.notes, { reltype, relid, created: this.now, updated: this.now });
     return true;
   }
 
@@ -394,34 +399,34 @@ class Mutator {
   }
 
   updateAccount(): boolean {
-    const m = this.model;
-    const id = this.pick(m.accounts);
+    const model = this.model;
+    const id = this.pick(model.accounts);
     if (!id) return false;
     const patch: Rec = this.rng.chance(0.5) ? { name: `${this.rng.pick(ORG_NAMES)} (${id})` } : { accountUrl: `https://acct${id}.example` };
-    this.update(m.accounts, id, { ...patch, updatedTimestamp: this.iso });
+    this.update(model.accounts, id, { ...patch, updatedTimestamp: this.iso });
     return true;
   }
 
   insertAccount(): boolean {
-    this.insert(this.model.accounts, { c: this.now, u: this.now });
+    this.insert(this.model.accounts, { created: this.now, updated: this.now });
     return true;
   }
 
   insertAccountContact(): boolean {
-    const m = this.model;
-    const contact = this.pick(m.contacts);
-    const account = this.pick(m.accounts);
-    if (!contact || !account || m.children(m.accountContacts, 'contact', contact).length > 0) return false;
-    this.insert(m.accountContacts, { contact, account, c: this.now });
+    const model = this.model;
+    const contact = this.pick(model.contacts);
+    const account = this.pick(model.accounts);
+    if (!contact || !account || model.accountContacts.children('contact', contact).length > 0) return false;
+    this.insert(model.accountContacts, { contact, account, created: this.now });
     return true;
   }
 
   insertContactDeal(): boolean {
-    const m = this.model;
-    const deal = this.pick(m.deals);
-    const contact = this.pick(m.contacts);
-    if (!deal || !contact || m.deals.struct(deal).contact === contact) return false;
-    this.insert(m.contactDeals, { deal, contact, c: this.now });
+    const model = this.model;
+    const deal = this.pick(model.deals);
+    const contact = this.pick(model.contacts);
+    if (!deal || !contact || model.deals.struct(deal).contact === contact) return false;
+    this.insert(model.contactDeals, { deal, contact, created: this.now });
     return true;
   }
 }

@@ -105,4 +105,6 @@ export const Tag = {
   dealPipeline: 22,
   activityCount: 23,
   taskDone: 24,
+  missingParent: 25,
+  cdateTies: 26,
 } as const;

@@ -1,22 +1,25 @@
 /**
- * The HTTP face of the simulator: `Api-Token` check, per-key token bucket, latency with jitter, fault
- * injection, statistics and the `/__sim/*` control paths (never authenticated, throttled or faulted).
+ * The HTTP face of the simulator: `Api-Token` check, per-key rate limiter, latency with jitter, fault
+ * injection, changes during a sync, statistics and the `/__sim/*` control paths (never authenticated,
+ * throttled or faulted).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Api } from './api.js';
-import type { SimAccount, SimStats, Simulator } from './index.js';
-import { checkFaultKinds, type FaultKind, type ResolvedOptions } from './options.js';
+import { createLimiter, type RateLimiter } from './limiter.js';
 import { Model } from './model.js';
 import { mutate, type MutationResult } from './mutate.js';
+import {
+  MAX_CHANGES, checkFaultKinds, pickBehaviour, resolveBehaviour, type Behaviour, type BehaviourOptions, type FaultKind, type ResolvedOptions,
+} from './options.js';
 import { Tag, hash, unit } from './random.js';
 import type { RenderContext } from './table.js';
+import type { SimAccount, SimStats, Simulator } from './types.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const HTML_TYPE = 'text/html; charset=utf-8';
 const SLOW_FAULT_MS = 60_000;
 const MAX_CONTROL_BODY = 1 << 20;
-const MAX_CHANGES = 1_000_000;
 
 const ERROR_PAGE = (status: number, title: string): string =>
   `<html>\r\n<head><title>${status} ${title}</title></head>\r\n<body>\r\n<center><h1>${status} ${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
@@ -32,33 +35,17 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-/** One token bucket per key: capacity = rate, continuous refill. */
-class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-
-  constructor(readonly rate: number) {}
-
-  take(key: string): { ok: boolean; remaining: number; retryAfter: number } {
-    const now = performance.now();
-    const bucket = this.buckets.get(key) ?? { tokens: this.rate, at: now };
-    bucket.tokens = Math.min(this.rate, bucket.tokens + ((now - bucket.at) / 1000) * this.rate);
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { ok: true, remaining: Math.floor(bucket.tokens), retryAfter: 0 };
-    }
-    return { ok: false, remaining: 0, retryAfter: Math.max(1, Math.ceil((1 - bucket.tokens) / this.rate)) };
-  }
-}
-
 export class SimulatorServer implements Simulator {
   readonly key: string;
   readonly account: SimAccount;
   private readonly model: Model;
   private readonly api: Api;
   private readonly server: Server;
-  private readonly limiter: RateLimiter | undefined;
+  private limiter: RateLimiter | undefined;
+  private behaviour: Behaviour;
+  /** API requests served since `changesDuringSync` was last set, and batches it has applied. */
+  private servedSinceSwitch = 0;
+  private duringSyncBatches = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private address = '';
   private sequence = 0;
@@ -70,8 +57,9 @@ export class SimulatorServer implements Simulator {
   constructor(private readonly options: ResolvedOptions) {
     this.key = options.key;
     this.model = new Model(options.seed, options.contacts);
-    this.api = new Api(this.model, options.deny);
-    this.limiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
+    this.api = new Api(this.model);
+    this.behaviour = resolveBehaviour(pickBehaviour(options));
+    this.applyBehaviour(undefined);
     this.faultRate = options.faults;
     this.faultKinds = options.faultKinds;
     this.faultSeed = options.faultSeed;
@@ -117,6 +105,29 @@ export class SimulatorServer implements Simulator {
     this.faultKinds = f.kinds === undefined ? this.faultKinds : checkFaultKinds(f.kinds);
     this.faultRate = f.rate;
     if (f.seed !== undefined) this.faultSeed = f.seed;
+  }
+
+  setBehaviour(changes: BehaviourOptions): Behaviour {
+    const previous = this.behaviour;
+    this.behaviour = resolveBehaviour(changes, previous);
+    this.applyBehaviour(previous);
+    return this.currentBehaviour();
+  }
+
+  /** The switches now in force (same JSON as GET /__sim/behaviour). */
+  currentBehaviour(): Behaviour {
+    return structuredClone(this.behaviour);
+  }
+
+  private applyBehaviour(previous: Behaviour | undefined): void {
+    const next = this.behaviour;
+    if (!previous || previous.limiter !== next.limiter || previous.rateLimit !== next.rateLimit) {
+      this.limiter = createLimiter(next.limiter, next.rateLimit);
+    }
+    if (!previous || JSON.stringify(previous.changesDuringSync) !== JSON.stringify(next.changesDuringSync)) this.servedSinceSwitch = 0;
+    this.model.cdateTies = next.cdateTies;
+    this.model.childChangesBumpParent = next.childChangesBumpParent;
+    this.api.configure(next);
   }
 
   close(): Promise<void> {
@@ -188,13 +199,16 @@ export class SimulatorServer implements Simulator {
     if (token !== this.key) return { reply: { status: 403, body: JSON.stringify({ message: 'Forbidden' }) } };
     if (this.limiter) {
       const taken = this.limiter.take(this.key);
-      rateHeaders['RateLimit-Limit'] = String(this.limiter.rate);
+      rateHeaders['RateLimit-Limit'] = String(this.limiter.limit);
       rateHeaders['RateLimit-Remaining'] = String(taken.remaining);
       if (!taken.ok) {
-        if (this.options.rateLimitStatus === 503) {
-          return { reply: { status: 503, body: JSON.stringify({ message: 'Service Unavailable' }), headers: rateHeaders } };
+        const retryAfter = String(this.behaviour.retryAfterSeconds ?? taken.retryAfter);
+        if (this.behaviour.rateLimitStatus === 503) {
+          // A throttling 503 has no Retry-After, except from the strict window.
+          const headers = this.limiter.kind === 'window' ? { ...rateHeaders, 'Retry-After': retryAfter } : rateHeaders;
+          return { reply: { status: 503, body: JSON.stringify({ message: 'Service Unavailable' }), headers } };
         }
-        return { reply: { status: 429, body: '', headers: { ...rateHeaders, 'Retry-After': String(taken.retryAfter) } } };
+        return { reply: { status: 429, body: '', headers: { ...rateHeaders, 'Retry-After': retryAfter } } };
       }
     }
     let fault: FaultKind | undefined;
@@ -222,10 +236,25 @@ export class SimulatorServer implements Simulator {
         break;
     }
     const host = req.headers.host ?? this.address.replace(/^http:\/\//, '');
-    const ctx: RenderContext = { api: `http://${host}/api/3`, countDeals: url.searchParams.get('count_deals') === 'true' };
+    const ctx: RenderContext = {
+      api: `http://${host}/api/3`,
+      countDeals: url.searchParams.get('count_deals') === 'true',
+      requestSeed: hash(this.options.seed, Tag.cdateTies, sequence),
+    };
     const answer = this.api.handle(url.pathname.slice('/api/3'.length) || '/', url.searchParams, ctx);
     const body = answer.body === undefined ? '' : JSON.stringify(answer.body);
+    if (!fault) this.servedOne();
     return { reply: { status: answer.status, body, headers: rateHeaders }, ...(fault && { fault }) };
+  }
+
+  /** Counts a request the API answered; every `changesDuringSync.every`-th one applies a batch of changes. */
+  private servedOne(): void {
+    const during = this.behaviour.changesDuringSync;
+    if (!during) return;
+    this.servedSinceSwitch++;
+    if (this.servedSinceSwitch % during.every !== 0) return;
+    this.duringSyncBatches++;
+    mutate(this.model, -this.duringSyncBatches, during.changes);
   }
 
   private sendApi(res: ServerResponse, reply: Reply, fault: FaultKind | undefined, sequence: number): void {
@@ -274,7 +303,12 @@ export class SimulatorServer implements Simulator {
       json(200, this.stats());
       return;
     }
-    if ((path === '/__sim/mutate' || path === '/__sim/faults') && req.method === 'POST') {
+    if (path === '/__sim/behaviour' && req.method === 'GET') {
+      req.resume();
+      json(200, this.currentBehaviour());
+      return;
+    }
+    if ((path === '/__sim/mutate' || path === '/__sim/faults' || path === '/__sim/behaviour') && req.method === 'POST') {
       readBody(req, (error, text) => {
         if (error) return json(413, { message: error.message });
         let input: Record<string, unknown>;
@@ -288,6 +322,8 @@ export class SimulatorServer implements Simulator {
         try {
           if (path === '/__sim/mutate') {
             json(200, this.mutate(input.seed as number, input.changes as number));
+          } else if (path === '/__sim/behaviour') {
+            json(200, this.setBehaviour(input as BehaviourOptions));
           } else {
             this.setFaults({
               rate: input.rate as number,

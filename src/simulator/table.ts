@@ -8,26 +8,33 @@ import { parseApiTime } from './time.js';
 
 export type Rec = Record<string, unknown>;
 
+/** The kinds of parent a row can hang under (`contact:12` names one parent). */
+export type ParentKind = 'contact' | 'account' | 'deal' | 'activity' | 'group' | 'field' | 'pipeline' | 'campaign' | 'user';
+
 /** Per-request rendering context. */
 export interface RenderContext {
   /** `http://<Host>/api/3`, the prefix of absolute `links`. */
   readonly api: string;
   /** `count_deals=true` on `/accounts`. */
   readonly countDeals: boolean;
+  /** Seed of this request's unstable orders (tied `cdate`s); absent for the oracle. */
+  readonly requestSeed?: number;
 }
 
 export interface TableSpec<S> {
   /** Structure of a base row (only called for ids the base layout marks present). */
   struct(id: number): S;
-  render(id: number, s: S, ctx: RenderContext): Rec;
+  render(id: number, struct: S, ctx: RenderContext): Rec;
   /** True when render() applies the row's patch itself (patches hold internal state, not API keys). */
   ownsPatch?: boolean;
   /** Last step after patches (permission-truncated deals). */
-  finalize?(record: Rec, id: number, s: S): Rec;
+  finalize?(record: Rec, id: number, struct: S): Rec;
   /** Parent keys such as `contact:12`, to find inserted rows by parent. */
-  parents?(s: S): readonly string[];
+  parents?(struct: S): readonly string[];
+  /** Base ids under a parent, by arithmetic, ascending (deleted ones included; the table drops them). */
+  baseChildren?(parent: ParentKind, parentId: number): number[];
   /** Epoch seconds of a timestamp key without rendering the row (filters and orders on big tables). */
-  time?(key: string, id: number, s: S): number | undefined;
+  time?(key: string, id: number, struct: S): number | undefined;
 }
 
 export class Table<S = unknown> {
@@ -70,16 +77,15 @@ export class Table<S = unknown> {
   time(id: number, key: string, ctx: RenderContext): number | undefined {
     const patch = this.patches.get(id);
     if (patch && key in patch) return parseApiTime(patch[key], key);
-    const s = this.struct(id);
-    const fast = this.spec.time?.(key, id, s);
+    const fast = this.spec.time?.(key, id, this.struct(id));
     if (fast !== undefined) return fast;
     return parseApiTime(this.record(id, ctx)[key], key);
   }
 
-  insert(s: S, patch?: Rec): number {
+  insert(struct: S, patch?: Rec): number {
     const id = this.rows.add();
-    this.insertedStructs.set(id, s);
-    for (const parent of this.spec.parents?.(s) ?? []) {
+    this.insertedStructs.set(id, struct);
+    for (const parent of this.spec.parents?.(struct) ?? []) {
       const list = this.insertedByParent.get(parent);
       if (list) list.push(id);
       else this.insertedByParent.set(parent, [id]);
@@ -96,11 +102,11 @@ export class Table<S = unknown> {
 
   remove(id: number): boolean {
     if (!this.rows.has(id)) return false;
-    const s = this.struct(id);
+    const struct = this.struct(id);
     this.rows.remove(id);
     this.patches.delete(id);
     if (this.insertedStructs.has(id)) {
-      for (const parent of this.spec.parents?.(s) ?? []) {
+      for (const parent of this.spec.parents?.(struct) ?? []) {
         const list = this.insertedByParent.get(parent);
         const at = list?.indexOf(id) ?? -1;
         if (list && at >= 0) list.splice(at, 1);
@@ -108,6 +114,15 @@ export class Table<S = unknown> {
       this.insertedStructs.delete(id);
     }
     return true;
+  }
+
+  /** Alive rows under a parent: base rows by arithmetic, then inserted ones. */
+  children(parent: ParentKind, parentId: number): number[] {
+    const out: number[] = [];
+    for (const id of this.spec.baseChildren?.(parent, parentId) ?? []) if (this.rows.has(id)) out.push(id);
+    const inserted = this.insertedUnder(`${parent}:${parentId}`);
+    if (inserted.length > 0) out.push(...inserted);
+    return out;
   }
 
   /** Inserted rows (alive) under a parent key. */
