@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -50,4 +50,25 @@ test('tables, exclusions and modes are checked against the catalog', () => {
   assert.throws(() => parseModes('contacts'), /bad --mode entry/);
   assert.throws(() => parseModes({ contacts: 'sometimes' }), /bad mode "sometimes"/);
   assert.equal(parseFullRefresh('all').size, 33);
+});
+
+test('a config file holding the key that other users may read is warned about', () => {
+  const file = join(dir, 'key.json');
+  writeFileSync(file, JSON.stringify({ url: 'https://a.api-us1.com', key: 'secret-key' }), { mode: 0o644 });
+  chmodSync(file, 0o644);
+  const warnings: string[] = [];
+  loadConfigFile(file, (m) => warnings.push(m));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0] ?? '', /other users of this machine may read it \(mode 644\): chmod 600/);
+  assert.doesNotMatch(warnings[0] ?? '', /secret-key/);
+  chmodSync(file, 0o600);
+  warnings.length = 0;
+  loadConfigFile(file, (m) => warnings.push(m));
+  assert.deepEqual(warnings, []);
+  const keyless = join(dir, 'keyless.json');
+  writeFileSync(keyless, JSON.stringify({ url: 'https://a.api-us1.com' }));
+  chmodSync(keyless, 0o644);
+  const keylessWarnings: string[] = [];
+  loadConfigFile(keyless, (m) => keylessWarnings.push(m));
+  assert.deepEqual(keylessWarnings, [], 'no key, nothing to protect');
 });

@@ -134,6 +134,21 @@ describe('permissions', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stdout, /denied/);
   });
+
+  test('check probes what a sync relies on, and --log-format json prints one JSON document', async () => {
+    const text = await runCli(['check', '--url', sim.url, '--key', sim.key]);
+    assert.match(text.stdout, /^ok {6}\/contacts honours include=fieldValues,contactTags\.tag$/m);
+    assert.match(text.stdout, /^ok {6}\/deals honours filters\[updated_after\]$/m);
+    // The simulated account has deals in pipelines the key may not manage: said, without failing the check.
+    assert.match(text.stdout, /^warn {4}every deal is visible to the key \(first page\): \d+ of the first/m);
+    const json = await runCli(['check', '--url', sim.url, '--key', sim.key, '--log-format', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as { tables: { table: string; readable: boolean }[]; assumptions: { name: string; ok: boolean }[] };
+    assert.equal(report.tables.length, 33);
+    assert.ok(report.tables.every((t) => t.readable));
+    assert.ok(report.assumptions.some((a) => a.name === '/contacts orders[id]=ASC with id_greater' && a.ok));
+    for (const line of json.stderr.trim().split('\n')) assert.doesNotThrow(() => JSON.parse(line), line);
+  });
 });
 
 describe('bad input: one line, exit 2, destination untouched', () => {

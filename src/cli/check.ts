@@ -20,7 +20,7 @@ export function registerCheck(program: Command): void {
 }
 
 export async function runCheck(flags: SyncFlags, logger: Logger): Promise<number> {
-  const file = loadConfigFile(flags.config);
+  const file = loadConfigFile(flags.config, (message) => logger.warn(message));
   const connection = resolveConnection(flags, file);
   const tables = selectTables(flags.tables ?? file.tables, flags.exclude ?? file.exclude);
   const { client, user } = await openAccount(connection);
@@ -28,17 +28,18 @@ export async function runCheck(flags: SyncFlags, logger: Logger): Promise<number
 
   const access = await checkAccess(client, tables);
   const denied = access.filter((a) => !a.readable);
-  const width = Math.max(...access.map((a) => a.table.length));
-  const lines = access.map((a) =>
-    a.readable ? `ok      ${a.table}` : `denied  ${a.table.padEnd(width)}  grant: ${a.permission}`,
-  );
-  process.stdout.write(lines.join('\n') + '\n');
-
   // What a sync relies on beyond permissions, each ok or what a sync does instead.
   const assumptions = await checkAssumptions(client);
-  process.stdout.write(
-    '\n' + assumptions.map((a) => (a.ok ? `ok      ${a.name}` : `warn    ${a.name}: ${a.instead ?? ''}`)).join('\n') + '\n',
-  );
+  if (logger.format === 'json') {
+    process.stdout.write(JSON.stringify({ tables: access, assumptions }) + '\n');
+  } else {
+    const width = Math.max(...access.map((a) => a.table.length));
+    const lines = access.map((a) =>
+      a.readable ? `ok      ${a.table}` : `denied  ${a.table.padEnd(width)}  grant: ${a.permission}`,
+    );
+    lines.push('', ...assumptions.map((a) => (a.ok ? `ok      ${a.name}` : `warn    ${a.name}: ${a.instead ?? ''}`)));
+    process.stdout.write(lines.join('\n') + '\n');
+  }
   // Deals hidden by pipeline restrictions are readable, cut down: said, without failing the check.
   if (assumptions.some((a) => !a.ok && a.name.startsWith('every deal is visible'))) {
     logger.warn('some deals are hidden from the key by pipeline restrictions: see "every deal is visible" above');

@@ -3,7 +3,7 @@
  * (ACTIVECAMPAIGN_URL, ACTIVECAMPAIGN_KEY, ACSYNC_DEST), a JSON config file (`--config`, or `acsync.json` in the
  * working directory). Every problem is a ConfigError with one line saying what is wrong and how to fix it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { TABLES, getTable, type ReplicationMode, type TableDef } from '../catalog/index.js';
 import { MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
@@ -53,7 +53,8 @@ export interface SyncFlags extends ConnectionFlags {
   batchRows?: string;
 }
 
-export function loadConfigFile(path: string | undefined): ConfigFile {
+/** Reads the config file; `onWarning` hears of a file holding the key that other users may read. */
+export function loadConfigFile(path: string | undefined, onWarning?: (message: string) => void): ConfigFile {
   const file = path ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   if (!file) return {};
   let text: string;
@@ -73,6 +74,10 @@ export function loadConfigFile(path: string | undefined): ConfigFile {
     const issue = parsed.error.issues[0];
     const where = issue?.path.join('.') || '(top level)';
     throw new ConfigError(`the config file ${file} has a bad setting at ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  const mode = statSync(file).mode & 0o777;
+  if (parsed.data.key !== undefined && (mode & 0o077) !== 0) {
+    onWarning?.(`the config file ${file} holds the key and other users of this machine may read it (mode ${mode.toString(8)}): chmod 600 ${file}`);
   }
   return parsed.data;
 }

@@ -50,7 +50,7 @@ export interface SyncOverrides {
 
 export async function runSync(flags: SyncFlags, logger: Logger, interactive: boolean, overrides: SyncOverrides = {}): Promise<number> {
   // Everything the user typed is checked before the destination is touched.
-  const file = loadConfigFile(flags.config);
+  const file = loadConfigFile(flags.config, (message) => logger.warn(message));
   const connection = resolveConnection(flags, file);
   const tables = selectTables(flags.tables ?? file.tables, flags.exclude ?? file.exclude);
   const modes = parseModes(flags.mode ?? file.mode);
