@@ -1,6 +1,7 @@
 /** The commands a newcomer meets first: demo (the README's first command), query, discover. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -59,5 +60,36 @@ test('a reader that stops early (| head) ends the command quietly, without a sta
     const { code, stderr } = await result;
     assert.equal(code, 0, `${args.join(' ')}: ${stderr}`);
     assert.doesNotMatch(stderr, /EPIPE|Error|at /, args.join(' '));
+  }
+});
+
+test('query reads the destination sync writes: the config file\'s, a Parquet lake, and says when a file is in use', async () => {
+  const file = join(dir, 'demo.duckdb');
+  const config = join(dir, 'acsync.json');
+  writeFileSync(config, JSON.stringify({ dest: `duckdb:${file}` }));
+  const fromConfig = await runCli(['query', 'SELECT count(*) AS n FROM users', '--config', config]);
+  assert.equal(fromConfig.code, 0, fromConfig.stderr);
+  assert.match(fromConfig.stdout, /\(1 rows\)/);
+
+  const lake = join(dir, 'lake');
+  const demo = await runCli(['demo', '--unthrottled', '--contacts', '100', '--dest', `parquet:${lake}`]);
+  assert.equal(demo.code, 0, demo.stderr);
+  const parquet = await runCli(['query', 'SELECT count(*) AS n FROM contacts', '--dest', `parquet:${lake}`, '--json']);
+  assert.equal(parquet.code, 0, parquet.stderr);
+  assert.deepEqual(JSON.parse(parquet.stdout), { n: '100' });
+
+  // Another process holds the file for writing, as a running sync does.
+  const holder = spawn(process.execPath, ['-e', `
+    const { DuckDBInstance } = require('@duckdb/node-api');
+    DuckDBInstance.create(${JSON.stringify(file)}).then(() => { process.stdout.write('open\\n'); setTimeout(() => {}, 60000); });
+  `], { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() });
+  try {
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    const locked = await runCli(['query', 'SELECT 1', '--dest', `duckdb:${file}`]);
+    assert.equal(locked.code, 2);
+    assert.match(locked.stderr, /is in use by another process \(PID \d+\), such as a sync still running: query it when that ends/);
+    assert.equal(locked.stderr.trim().split('\n').length, 1, locked.stderr);
+  } finally {
+    holder.kill();
   }
 });
