@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getTable, type TableDef } from '../src/catalog/index.js';
 import type { TableState } from '../src/core/contract.js';
-import { CursorTracker, chooseModes, passStart, updatedAfter, withStartDate, type ModeChoice } from '../src/engine/cursor.js';
+import { CursorTracker, chooseModes, completesCopy, passStart, updatedAfter, withStartDate, type ModeChoice } from '../src/engine/cursor.js';
 
 function table(name: string): TableDef {
   const found = getTable(name);
@@ -24,7 +24,9 @@ test('modes: incremental by default where offered; forced or periodic full refre
   assert.deepEqual(pick({ modes: new Map([['contacts', 'full']]) }), ['contacts=full', 'lists=full']);
   assert.deepEqual(pick({ fullRefreshEveryDays: 30 }), ['contacts=incremental', 'lists=full'], 'last full pass 11 days ago');
   assert.deepEqual(pick({ fullRefreshEveryDays: 7 }), ['contacts=full', 'lists=full'], 'older than 7 days');
-  assert.deepEqual(pick({ fullRefreshEveryDays: 7 }, new Map()), ['contacts=full', 'lists=full'], 'never fully read');
+  const neverFull = new Map<string, TableState>([['contacts', { mode: 'incremental', cursor: '2026-01-20T00:00:00Z' }]]);
+  assert.deepEqual(pick({ fullRefreshEveryDays: 7 }, neverFull), ['contacts=full', 'lists=full'], 'synced, never fully read');
+  assert.deepEqual(pick({ fullRefreshEveryDays: 7 }, new Map()), ['contacts=incremental', 'lists=full'], 'never synced: the first pass reads everything');
 });
 
 test('first run: no cursor, so the pass reads everything; with start_date, that date is the bound', () => {
@@ -85,4 +87,23 @@ test('the cursor moves only forward, and a resumed pass keeps what it had seen',
   const resumed = new CursorTracker('2026-01-07T00:00:00.000Z');
   resumed.observe(micros('2026-01-06T00:00:00Z'));
   assert.equal(resumed.seen, '2026-01-07T00:00:00.000Z');
+});
+
+test('child tables take a weekly full pass by default; a first pass from nothing counts as a full pass', () => {
+  const fieldValues = table('contacts_custom_fields_data');
+  assert.equal(fieldValues.incremental?.fullPassEveryDays, 7);
+  assert.equal(contacts.incremental?.fullPassEveryDays, undefined, 'parents see their own changes');
+  const lastWeek = new Map<string, TableState>([
+    ['contacts_custom_fields_data', { mode: 'incremental', cursor: '2026-01-30T00:00:00Z', lastFullAt: '2026-01-23T00:00:00Z' }],
+    ['contacts', { mode: 'incremental', cursor: '2026-01-30T00:00:00Z', lastFullAt: '2026-01-01T00:00:00Z' }],
+  ]);
+  assert.deepEqual(
+    chooseModes([contacts, fieldValues], {}, lastWeek, now).map((s) => s.mode),
+    ['incremental', 'full'],
+    'eight days after its last full pass the child table is due; the parent is not',
+  );
+  assert.equal(completesCopy(undefined, undefined), true);
+  assert.equal(completesCopy({ mode: 'incremental', inProgress: { runId: 'r', mode: 'incremental', stream: 's', position: {} } }, undefined), true, 'a resumed first pass');
+  assert.equal(completesCopy({ mode: 'incremental', cursor: '2026-01-01T00:00:00Z' }, undefined), false);
+  assert.equal(completesCopy(undefined, '2026-01-01T00:00:00Z'), false, 'bounded by start_date');
 });

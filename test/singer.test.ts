@@ -218,6 +218,7 @@ test('STATE comes after the records it covers: a run cut after a STATE resumes w
   const lastIds = (i: number) => onContacts.map((name) => (messages[i] as Message).value.bookmarks[name]?.inProgress?.position.lastId);
   const midContacts = states.find((i) => lastIds(i).every((id) => id !== undefined));
   assert.ok(midContacts !== undefined, 'some STATE holds the contacts stream in progress');
+
   for (const cut of [midContacts, states[Math.floor(states.length / 2)] as number]) {
     const before = messages.slice(0, cut + 1);
     const bookmarks = (messages[cut] as Message).value.bookmarks;
@@ -413,4 +414,24 @@ test('the CLI writes only protocol messages on stdout and logs on stderr; bad in
   assert.equal(bad.code, 2);
   assert.equal(bad.stdout, '');
   assert.match(bad.stderr, /no key/);
+});
+
+test('the tables of a shared stream commit together, so a STATE in the middle of it resumes at most one batch back', async () => {
+  const larger = await startSimulator({ port: 0, contacts: 1000, rateLimit: 0 });
+  try {
+    // Batches of 150 rows fill at different pages for contacts (100 a page), their field values and their tags.
+    const config = writeJson('larger.json', { url: larger.url, key: larger.key });
+    const messages = checkedMessages(await singer({ config }, { batchRows: 150 }));
+    const onContacts = TABLES.filter((t) => t.incremental?.endpoint === contacts.source.endpoint).map((t) => t.name);
+    const positions = messages
+      .filter((m) => m.type === 'STATE')
+      .map((m) => onContacts.map((name) => m.value.bookmarks[name]?.inProgress?.position.lastId))
+      .filter((ids): ids is number[] => ids.every((id) => id !== undefined));
+    assert.ok(positions.length > 5, 'the contacts stream checkpoints in the middle');
+    // A resume starts from the smallest position of the stream's tables: they may differ by one page only (the
+    // STATEs between the commits of one joint batch), not by a table's own batch schedule.
+    for (const ids of positions) assert.ok(Math.max(...ids) - Math.min(...ids) <= 100, `positions ${ids.join(', ')}`);
+  } finally {
+    await larger.close();
+  }
 });

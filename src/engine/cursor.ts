@@ -5,7 +5,8 @@
  * The rules:
  * - A table runs incrementally where it offers it, unless forced full (`--full-refresh`, `mode`) or its last
  *   full pass is older than `fullRefreshEveryDays` (default: the table's own `fullPassEveryDays`, a week for
- *   child tables; a table never fully read counts as due): only a full pass sees deletions.
+ *   child tables; a table synced but never fully read counts as due): only a full pass sees deletions.
+ * - The first pass of a table never synced reads everything from nothing; it counts as its first full pass.
  * - A first incremental pass starts from `start_date` if one is set, else from nothing (it reads everything).
  * - A pass in progress (crashed, now resumed) keeps the bound it started from; otherwise a pass starts from the
  *   committed cursor, which a full pass records too (so a table can switch from full to incremental at no cost).
@@ -50,9 +51,13 @@ export function chooseModes(
   });
 }
 
-/** Whether the periodic full pass is due: never done, or older than the period. */
+/**
+ * Whether the periodic full pass is due: never done, or older than the period. A table that never finished a
+ * pass is not due: its first pass (or the resume of it) reads everything anyway and counts as a full pass
+ * (`completesCopy`).
+ */
 export function fullPassDue(state: TableState | undefined, everyDays: number | undefined, now = Date.now()): boolean {
-  if (everyDays === undefined) return false;
+  if (everyDays === undefined || state === undefined || (state.cursor === undefined && state.lastFullAt === undefined)) return false;
   const lastFull = state?.lastFullAt;
   return lastFull === undefined || now - Date.parse(lastFull) > everyDays * 86_400_000;
 }
@@ -127,4 +132,9 @@ export class CursorTracker {
     const seen = this.seen;
     return seen && (!previous || seen > previous) ? seen : previous;
   }
+}
+
+/** Whether a finished incremental pass read the whole table into a copy that held nothing else: a full pass. */
+export function completesCopy(previous: TableState | undefined, since: string | undefined): boolean {
+  return since === undefined && previous?.cursor === undefined && previous?.lastFullAt === undefined;
 }

@@ -20,7 +20,7 @@ import type {
   TypedRow,
 } from '../core/contract.js';
 import { DEFAULT_BATCH_ROWS, DEFAULT_BATCH_SECONDS, DEFAULT_PREFETCH } from '../core/defaults.js';
-import { CursorTracker, type TableSelection } from './cursor.js';
+import { CursorTracker, completesCopy, type TableSelection } from './cursor.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
 import { MAX_ROUNDS, QUIET_ROUNDS, TieWatch } from './ties.js';
 import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
@@ -271,17 +271,21 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       joins.set(endpoint.path, byId);
     }
 
-    /** Splits a page into its tables' batches, committing each batch that is due with `at` as its position. */
+    /**
+     * Splits a page into its tables' batches. When one table's batch is due, every table of the stream commits at
+     * `at`, so the stream has one checkpoint and resumes from it (a protocol's STATE covers all its tables).
+     */
     const take = async (page: Page, at: StreamPosition): Promise<void> => {
       const pageOffset = (page.rows[0] ? recordOffset(page.rows[0]) : null) ?? ctx.accountOffset;
+      let due = false;
       for (const run of tables) {
         takeRows(run, page, pageOffset, joins, ctx);
         ctx.emit({ type: 'table-progress', table: run.table.name, rows: run.rows, pages: run.pages, scanned, total });
         if (run.failure) continue;
-        if (run.buffer.length >= ctx.batchRows || Date.now() - run.lastCommit >= ctx.batchMs) {
-          await commit(run, stream.id, ctx, at);
-        }
+        due ||= run.buffer.length >= ctx.batchRows || Date.now() - run.lastCommit >= ctx.batchMs;
       }
+      if (!due) return;
+      for (const run of tables) if (!run.failure) await commit(run, stream.id, ctx, at);
     };
 
     const skipped = { parents: 0 };
@@ -308,7 +312,8 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       }
       if (run.buffer.length > 0 || run.parentIds.length > 0) await commit(run, stream.id, ctx, position);
       const state = run.state(stream.id, ctx.runId, null);
-      await run.writer.finish(run.mode === 'full' ? { ...state, lastFullAt: ctx.startedAt } : state);
+      const full = run.mode === 'full' || completesCopy(run.previous, run.plan.since);
+      await run.writer.finish(full ? { ...state, lastFullAt: ctx.startedAt } : state);
     }
     if (skipped.parents > 0) {
       const what = stream.endpoint.path.replace('{id}', '…');
