@@ -3,6 +3,7 @@
  * compared table by table with the simulated account (bench/support/reliability-trial.ts tells how a trial works).
  *
  *   npm run reliability -- [--minutes 5] [--seed N] [--dest duckdb,postgres,parquet] [--trials N] [--verbose]
+ *   npm run reliability -- --trial-seed N --dest duckdb [--trials 5]     (repeat one trial's plan, as printed)
  *
  * No trial starts after `--minutes`; the one in flight finishes. Trials take the destinations in turn, in an order
  * shuffled anew for every round. The seed (default: from the clock) is printed: the same seed gives the same trials.
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string' },
     dest: { type: 'string', default: DESTINATION_KINDS.join(',') },
     trials: { type: 'string' },
+    'trial-seed': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -37,6 +39,8 @@ const seed = args.seed === undefined ? Date.now() % 2_147_483_647 : Number(args.
 if (!Number.isSafeInteger(seed)) fail(`--seed must be an integer (got ${args.seed})`);
 const maxTrials = args.trials === undefined ? Infinity : Number(args.trials);
 if (!(maxTrials >= 1)) fail(`--trials must be a positive integer (got ${args.trials})`);
+const onlySeed = args['trial-seed'] === undefined ? undefined : Number(args['trial-seed']);
+if (onlySeed !== undefined && !Number.isSafeInteger(onlySeed)) fail(`--trial-seed must be an integer (got ${args['trial-seed']})`);
 const dests = [...new Set(args.dest.split(',').map((d) => d.trim()).filter(Boolean))] as DestinationKind[];
 const unknown = dests.filter((d) => !DESTINATION_KINDS.includes(d));
 if (dests.length === 0 || unknown.length > 0) fail(`--dest must list some of ${DESTINATION_KINDS.join(', ')} (got ${args.dest})`);
@@ -78,7 +82,7 @@ try {
   while (!stopping && Date.now() < deadline && trials < maxTrials) {
     if (round.length === 0) round = [...dests].sort(() => order.next() - 0.5);
     const dest = round.shift() as DestinationKind;
-    const plan = planTrial(trialSeed(seed, trials), dest);
+    const plan = planTrial(onlySeed ?? trialSeed(seed, trials), dest);
     trials++;
     const result = await runTrial(plan, {
       ...(postgres && { postgresUrl: postgres.url }),

@@ -234,7 +234,9 @@ interface RunOutcome {
   readonly hung: boolean;
   readonly ms: number;
   readonly requests: number;
-  /** `error:` and `warn:` lines, and the last lines of output when it failed without one. */
+  /** Faults the simulator injected during the run. */
+  readonly faults: number;
+  /** For a run that did not exit 0: its `error:` and `warn:` lines, or the last lines of its output. */
   readonly messages: string;
 }
 
@@ -267,6 +269,8 @@ async function openTarget(plan: TrialPlan, dir: string, environment: TrialEnviro
   };
 }
 
+const totalFaults = (sim: Simulator) => Object.values(sim.stats().faults).reduce((sum, n) => sum + n, 0);
+
 function childEnvironment(): NodeJS.ProcessEnv {
   // The user's own settings must not leak into a trial.
   const env = { ...process.env };
@@ -284,7 +288,9 @@ function runCli(
 ): Promise<RunOutcome> {
   const started = Date.now();
   const requestsAtStart = sim.stats().requests;
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: childEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const faultsAtStart = totalFaults(sim);
+  // A process group of its own: Ctrl-C on the campaign must not interrupt the run (the campaign finishes its trial).
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: childEnvironment(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(child);
   let stdout = '';
   let stderr = '';
@@ -323,7 +329,8 @@ function runCli(
       running.delete(child);
       for (const timer of timers) clearTimeout(timer);
       const flagged = stderr.split('\n').filter((line) => /^(error|warn): /.test(line));
-      const messages = flagged.length > 0 ? flagged.slice(0, 4).join(' / ') : code !== 0 && !killedByUs ? (stderr || stdout).trim().split('\n').slice(-3).join(' / ') : '';
+      const failed = code !== 0 && !(killedByUs && !hung);
+      const messages = !failed ? '' : flagged.length > 0 ? flagged.slice(0, 4).join(' / ') : (stderr || stdout).trim().split('\n').slice(-3).join(' / ');
       resolve({
         code,
         signal,
@@ -331,13 +338,13 @@ function runCli(
         hung,
         ms: Date.now() - started,
         requests: sim.stats().requests - requestsAtStart,
+        faults: totalFaults(sim) - faultsAtStart,
         messages,
       });
     });
   });
 }
 
-const totalFaults = (sim: Simulator) => Object.values(sim.stats().faults).reduce((sum, n) => sum + n, 0);
 const short = (text: string, length = 300) => (text.length > length ? `${text.slice(0, length)}…` : text);
 
 /** Runs one trial to its end; never throws for what it finds (only for a broken environment). */
@@ -373,7 +380,8 @@ export async function runTrial(plan: TrialPlan, environment: TrialEnvironment = 
       if (outcome.killed) figures.kills++;
       exits.push(outcome.killed ? 'K' : outcome.hung ? 'hung' : String(outcome.code ?? outcome.signal));
       const where = point ? ('afterMs' in point ? `kill at ${point.afterMs} ms` : `kill at ${point.afterRequests} requests`) : 'no kill';
-      environment.onRun?.(`  ${label}: ${where} → ${exits.at(-1)} after ${outcome.ms} ms, ${outcome.requests} requests${outcome.messages ? `; ${short(outcome.messages)}` : ''}`);
+      environment.onRun?.(`  ${label}: ${where} → ${exits.at(-1)} after ${outcome.ms} ms, ${outcome.requests} requests, ${outcome.faults} faults` +
+        `${outcome.messages ? `; ${short(outcome.messages)}` : ''}`);
       if (outcome.hung) problems.push(`${label} hung (killed after ${Math.round(timeoutMs / 1000)} s)${outcome.messages ? `: ${short(outcome.messages)}` : ''}`);
       return outcome;
     };
@@ -385,8 +393,12 @@ export async function runTrial(plan: TrialPlan, environment: TrialEnvironment = 
       // An incremental pass re-reads the full tables and only the changed rows of the others: a guess until timed.
       if (number === 2) estimate = { ms: Math.round(estimate.ms * 0.7), requests: Math.round(estimate.requests * 0.7) };
       for (const [index, kill] of kills.entries()) {
-        const label = `${name}, run ${index + 1} (faults on)`;
+        const label = `${name}, run ${index + 1} (faults ${plan.faultRate * 100}%)`;
         const outcome = await run(kill, label);
+        if (!outcome.killed && !outcome.hung && outcome.code !== 0 && outcome.faults === 0) {
+          // Faults explain a failed run; without any, it is a finding of its own (not one of the campaign's figures).
+          problems.push(`${label} exited ${String(outcome.code ?? outcome.signal)} with no fault injected: ${short(outcome.messages)}`);
+        }
         if (outcome.killed || outcome.code !== 0) continue;
         // The phase's whole pass, timed: the next kill points are placed within it.
         if (index === 0) estimate = { ms: outcome.ms, requests: outcome.requests };
