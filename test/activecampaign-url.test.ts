@@ -71,3 +71,13 @@ test('a long or multi-line input is shown on one short line', () => {
     (error: unknown) => error instanceof ConfigError && !error.message.includes('\n') && error.message.length < 250,
   );
 });
+
+test('credentials in the URL are never echoed, whatever else is wrong with it', () => {
+  for (const input of ['https://user:s3cr3t-pass@acme.api-us1.com', 'http://user:s3cr3t-pass@acme.api-us1.com/app', 's3cr3t-pass@acme.api-us1.com']) {
+    assert.throws(
+      () => normalizeBaseUrl(input),
+      (error: unknown) => error instanceof ConfigError && !error.message.includes('s3cr3t-pass'),
+      input,
+    );
+  }
+});

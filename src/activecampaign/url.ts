@@ -16,7 +16,8 @@ export function isLoopbackUrl(baseUrl: string): boolean {
 export function normalizeBaseUrl(input: string): string {
   const text = input.trim();
   if (text === '') throw new ConfigError(`the ActiveCampaign URL is empty; ${WHERE}`);
-  const shown = quote(text);
+  // Whatever sits before an @ is a credential: never shown (a registered key is masked on output anyway).
+  const shown = quote(text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#@]*@/i, '$1***@'));
 
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) {
