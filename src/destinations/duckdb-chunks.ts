@@ -1,10 +1,10 @@
 /**
- * Typed rows → DuckDB data chunks, for appending through the node API. Shared by the DuckDB destination and the
- * Parquet lake (which writes its files with an embedded DuckDB): they differ only in the timestamp type.
+ * Typed rows → DuckDB data chunks, and chunks → a table through the Appender. Shared by the DuckDB destination
+ * and the Parquet lake (which writes its files with an embedded DuckDB): they differ only in the timestamp type.
  */
 import {
   BOOLEAN, DATE, DOUBLE, DuckDBDataChunk, DuckDBDateValue, DuckDBTimestampTZValue, DuckDBTimestampValue,
-  TIMESTAMP, TIMESTAMPTZ, VARCHAR, type DuckDBType, type DuckDBValue,
+  TIMESTAMP, TIMESTAMPTZ, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import type { LogicalType, TableDef } from '../catalog/index.js';
 import type { TypedRow } from '../core/contract.js';
@@ -68,4 +68,22 @@ export class ChunkBuilder {
     }
     return values;
   }
+}
+
+/** Appends chunks to `table` (within the open transaction, if any: a rollback takes the appended rows away too). */
+export async function appendChunks(connection: DuckDBConnection, table: string, chunks: readonly DuckDBDataChunk[]): Promise<void> {
+  if (chunks.length === 0) return;
+  const appender = await connection.createAppender(table);
+  try {
+    for (const chunk of chunks) appender.appendDataChunk(chunk);
+    appender.flushSync();
+  } catch (error) {
+    try {
+      appender.closeSync();
+    } catch {
+      // After a failed flush closing fails too (the transaction is aborted): the flush error is the news.
+    }
+    throw error;
+  }
+  appender.closeSync();
 }

@@ -11,7 +11,7 @@
 import { closeSync, constants, openSync, readSync, statSync, accessSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
 import {
@@ -19,7 +19,7 @@ import {
   latestPerKey,
 } from './sql.js';
 import type { Batch, Destination, RunRecord, TableState, TableWriter } from '../core/contract.js';
-import { ChunkBuilder } from './duckdb-chunks.js';
+import { appendChunks, ChunkBuilder } from './duckdb-chunks.js';
 
 const STATE_TABLE = '_acsync_state';
 const RUNS_TABLE = '_acsync_runs';
@@ -250,23 +250,6 @@ async function transaction(connection: DuckDBConnection, work: () => Promise<voi
     await connection.run('ROLLBACK').catch(() => undefined);
     throw error;
   }
-}
-
-/** Appends chunks to `table` within the open transaction: a rollback takes the appended rows away too. */
-async function appendChunks(connection: DuckDBConnection, table: string, chunks: readonly DuckDBDataChunk[]): Promise<void> {
-  const appender = await connection.createAppender(table);
-  try {
-    for (const chunk of chunks) appender.appendDataChunk(chunk);
-    appender.flushSync();
-  } catch (error) {
-    try {
-      appender.closeSync();
-    } catch {
-      // After a failed flush closing fails too (the transaction is aborted): the flush error is the news.
-    }
-    throw error;
-  }
-  appender.closeSync();
 }
 
 /**
