@@ -8,14 +8,10 @@ import {
 } from '@duckdb/node-api';
 import type { LogicalType, TableDef } from '../catalog/index.js';
 import type { TypedRow } from '../core/contract.js';
+import { JS_TYPES, wrongType } from './batches.js';
 
 /** Rows per data chunk: DuckDB's vector size. */
 const CHUNK_ROWS = 2048;
-
-/** The JS type a typed value of each logical type has (destinations/types.ts `TypedValue`). */
-const JS_TYPES: Readonly<Record<LogicalType, string>> = {
-  float: 'number', text: 'string', boolean: 'boolean', date: 'number', timestamp: 'bigint',
-};
 
 export type TimestampKind = 'TIMESTAMP' | 'TIMESTAMPTZ';
 
@@ -59,7 +55,7 @@ export class ChunkBuilder {
         continue;
       }
       if (typeof value !== jsType) {
-        throw new Error(`table ${this.table.name}, column ${this.table.columns[column]!.name}: expected a ${jsType} for a ${type} value, got ${typeof value}`);
+        throw wrongType(this.table, this.table.columns[column]!.name, type, value);
       }
       if (type === 'timestamp') {
         values[i] = this.timestamp === 'TIMESTAMPTZ' ? new DuckDBTimestampTZValue(value as bigint) : new DuckDBTimestampValue(value as bigint);

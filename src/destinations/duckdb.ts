@@ -14,9 +14,9 @@ import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
+import { latestPerKey, parentsToReplace } from './batches.js';
 import {
   columnList, commentStatements, createTableSql, quoteIdentifier, quoteLiteral, sqlType, stagingName,
-  latestPerKey,
 } from './sql.js';
 import type { Batch, Destination, RunRecord, TableState, TableWriter } from '../core/contract.js';
 import { appendChunks, ChunkBuilder } from './duckdb-chunks.js';
@@ -226,12 +226,10 @@ class DuckDbTableWriter implements TableWriter {
   }
 
   private deleteChildrenSql(parents: NonNullable<Batch['replaceChildrenOf']>): string | null {
-    const column = this.table.columns.find((c) => c.name === parents.column);
-    if (!column) throw new Error(`table ${this.table.name} has no column ${parents.column} to replace children by`);
-    const ids = parents.ids.filter((id) => Number.isFinite(id));
+    const { column, ids } = parentsToReplace(this.table, parents);
     if (ids.length === 0) return null;
     // Ids are finite numbers, so they are written as numeric literals: no quoting question arises.
-    return `DELETE FROM ${quoteIdentifier(this.target)} WHERE ${quoteIdentifier(column.name)} IN (${[...new Set(ids)].join(', ')})`;
+    return `DELETE FROM ${quoteIdentifier(this.target)} WHERE ${quoteIdentifier(column)} IN (${ids.join(', ')})`;
   }
 }
 

@@ -9,7 +9,8 @@ import { ConfigError } from '../core/errors.js';
 import { DuckDbDestination } from './duckdb.js';
 import { parquetDestinationFromUri, s3DestinationFromUri } from './lake-uri.js';
 import { redactUri } from '../core/secrets.js';
-import { PostgresDestination, parsePostgresUri, postgresOptionsFromEnv } from './postgres.js';
+import { PostgresDestination } from './postgres.js';
+import { parsePostgresUri, postgresOptionsFromEnv } from './postgres-options.js';
 import type { Destination } from '../core/contract.js';
 
 export type { Destination } from '../core/contract.js';

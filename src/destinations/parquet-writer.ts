@@ -7,13 +7,14 @@ import { mkdirSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
 import type { Batch, TableState, TableWriter } from '../core/contract.js';
+import { latestPerKey, parentsToReplace } from './batches.js';
 import { appendChunks, ChunkBuilder } from './duckdb-chunks.js';
 import { fsyncPath } from './lake-files.js';
 import { batchFile, parentsFile, stagingFolder, stagingRoot } from './lake-layout.js';
 import type { Manifest, Staging } from './lake-layout.js';
 import type { ParquetDestination } from './parquet.js';
 import { LOAD_TABLE, LOAD_TABLE_NAME, PARQUET_OPTIONS } from './parquet-sql.js';
-import { latestPerKey, quoteIdentifier, quoteLiteral } from './sql.js';
+import { quoteIdentifier, quoteLiteral } from './sql.js';
 
 export class ParquetTableWriter implements TableWriter {
   private closed = false;
@@ -161,14 +162,11 @@ export class ParquetTableWriter implements TableWriter {
 
   private replacedParents(parents: Batch['replaceChildrenOf']): { column: string; ids: number[] } | null {
     if (!parents) return null;
-    if (!this.table.columns.some((c) => c.name === parents.column)) {
-      throw new Error(`table ${this.table.name} has no column ${parents.column} to replace children by`);
-    }
+    const replaced = parentsToReplace(this.table, parents);
     const replaceColumn = this.staging.replaceColumn;
     if (replaceColumn !== undefined && replaceColumn !== parents.column) {
       throw new Error(`table ${this.table.name}: a pass replaces children by one column, not by both ${replaceColumn} and ${parents.column}`);
     }
-    const ids = [...new Set(parents.ids.filter((id) => Number.isFinite(id)))];
-    return ids.length === 0 ? null : { column: parents.column, ids };
+    return replaced.ids.length === 0 ? null : replaced;
   }
 }
