@@ -6,13 +6,11 @@
  * chunks (one native copy per column instead of a call per value) through the Appender: straight into a
  * full pass's staging copy when none of its keys is there yet, otherwise into a temporary table and then
  * into its target with INSERT OR REPLACE … SELECT, since the Appender cannot upsert. Measured figures are
- * printed by bench/duckdb-load-bench.ts.
+ * printed by bench/duckdb-load-bench.ts. The checks of the file itself are in ./duckdb-file.ts.
  */
-import { closeSync, constants, openSync, readSync, statSync, accessSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ConfigError } from '../core/errors.js';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
 import { latestPerKey, parentsToReplace } from './batches.js';
 import {
@@ -20,12 +18,10 @@ import {
 } from './sql.js';
 import type { Batch, Destination, RunRecord, TableState, TableWriter } from '../core/contract.js';
 import { appendChunks, ChunkBuilder } from './duckdb-chunks.js';
+import { checkDatabasePath, openError } from './duckdb-file.js';
 
 const STATE_TABLE = '_acsync_state';
 const RUNS_TABLE = '_acsync_runs';
-
-/** Bytes 8-11 of every DuckDB database file (after an 8-byte checksum). */
-const DUCKDB_MAGIC = 'DUCK';
 
 /** DuckDB's buffer pool; spills beyond it go to a temporary directory beside the file. */
 const DUCKDB_MEMORY_LIMIT = '128MB';
@@ -306,63 +302,4 @@ function isoTimestamp(iso: string): DuckDBTimestampValue {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new Error(`not an ISO-8601 timestamp: ${iso}`);
   return new DuckDBTimestampValue(BigInt(ms) * 1000n);
-}
-
-/**
- * Refuses, before DuckDB touches anything, a path it could not use or must not change: a missing or
- * unwritable directory, and an existing file that is not a DuckDB database.
- */
-function checkDatabasePath(path: string): void {
-  const directory = dirname(path);
-  const fix = 'create it or choose another file with --dest duckdb:<file>';
-  let directoryStat;
-  try {
-    directoryStat = statSync(directory);
-  } catch {
-    throw new ConfigError(`cannot create the DuckDB file ${path}: the directory ${directory} does not exist; ${fix}`);
-  }
-  if (!directoryStat.isDirectory()) {
-    throw new ConfigError(`cannot create the DuckDB file ${path}: ${directory} is not a directory; choose another file with --dest duckdb:<file>`);
-  }
-  try {
-    // DuckDB writes its write-ahead log next to the file, so the directory must be writable too.
-    accessSync(directory, constants.W_OK);
-  } catch {
-    throw new ConfigError(`cannot write the DuckDB file ${path}: the directory ${directory} is not writable; fix its permissions or choose another file with --dest duckdb:<file>`);
-  }
-
-  let fileStat;
-  try {
-    fileStat = statSync(path);
-  } catch {
-    return; // DuckDB creates the file.
-  }
-  if (!fileStat.isFile()) {
-    throw new ConfigError(`${path} is not a file; choose a DuckDB file with --dest duckdb:<file>`);
-  }
-  try {
-    accessSync(path, constants.R_OK | constants.W_OK);
-  } catch {
-    throw new ConfigError(`cannot write the DuckDB file ${path}: permission denied; fix its permissions or choose another file with --dest duckdb:<file>`);
-  }
-  const header = Buffer.alloc(12);
-  const fd = openSync(path, 'r');
-  let read: number;
-  try {
-    read = readSync(fd, header, 0, header.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (read < header.length || header.toString('latin1', 8, 12) !== DUCKDB_MAGIC) {
-    throw new ConfigError(`${path} exists but is not a DuckDB database; acsync leaves it untouched: choose another file with --dest duckdb:<file>`);
-  }
-}
-
-function openError(path: string, error: unknown): Error {
-  const message = error instanceof Error ? error.message : String(error);
-  if (message.includes('Could not set lock')) {
-    return new ConfigError(`another acsync or DuckDB process has ${path} open; wait for it to finish or close it, then retry`);
-  }
-  // DuckDB's messages are single lines naming the problem (for example a file written by a newer DuckDB).
-  return new ConfigError(`cannot open the DuckDB file ${path}: ${message.split('\n')[0]}`);
 }
