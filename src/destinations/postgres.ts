@@ -8,22 +8,23 @@
  * a temporary table and `INSERT … ON CONFLICT DO UPDATE`, which is also how incremental batches reach the
  * live table. The table's state is upserted in the same transaction. A session advisory lock keeps two
  * acsync processes from writing the same schema at once. Measured figures: bench/postgres-load-bench.ts.
- * Options and URIs: ./postgres-options.ts; failed connections and SQLSTATEs: ./postgres-errors.ts.
+ * Options and URIs: ./postgres-options.ts; what this shares with the DuckDB destination: ./sql-destination.ts.
  */
 import pg from 'pg';
 import { ConfigError } from '../core/errors.js';
 import type { LogicalType, ReplicationMode, TableDef } from '../catalog/index.js';
-import { latestPerKey, parentsToReplace } from './batches.js';
-import { columnList, commentStatements, createTableSql, qualifiedName, quoteIdentifier, stagingName } from './sql.js';
-import type { Batch, Destination, RunRecord, TableState, TableWriter, TypedValue } from '../core/contract.js';
+import type { Destination, RunRecord, TableState, TableWriter, TypedRow, TypedValue } from '../core/contract.js';
 import { copy, copyFormatter, copyText } from './postgres-copy.js';
 import {
   DEPENDENT_OBJECTS_STILL_EXIST, INSUFFICIENT_PRIVILEGE, UNIQUE_VIOLATION, connectionError, sqlState,
 } from './postgres-errors.js';
 import { MAX_IDENTIFIER_BYTES, serverAddress, type PostgresOptions } from './postgres-options.js';
+import {
+  ConnectionQueue, RUNS_TABLE, STATE_TABLE, SqlTableWriter, appendOrUpsert, bookkeepingTablesSql, expectedShape,
+  isoMillis, loadName, parseStates, preparePass, transaction, type ReplacedParents, type RunSql,
+} from './sql-destination.js';
+import { columnList, createTableSql, createTableStatements, qualifiedName, quoteIdentifier, stagingName } from './sql.js';
 
-const STATE_TABLE = '_acsync_state';
-const RUNS_TABLE = '_acsync_runs';
 /** How long `open` waits for another process's lock on the schema (a killed process's session lingers briefly). */
 const LOCK_WAIT_MS = 5000;
 
@@ -38,8 +39,11 @@ export class PostgresDestination implements Destination {
   private client: pg.Client | null = null;
   /** The connection failed after opening: every later call reports it. */
   private lost: Error | null = null;
-  /** Tail of the queue of database work: one statement sequence (one transaction) at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new ConnectionQueue(() => {
+    if (this.lost) throw new Error(`the connection to ${this.description} was lost: ${this.lost.message}`);
+    if (!this.client) throw new Error(`the PostgreSQL destination ${this.description} is not open`);
+    return this.client;
+  });
 
   constructor(options: PostgresOptions) {
     this.options = options;
@@ -126,10 +130,9 @@ export class PostgresDestination implements Destination {
     }
 
     try {
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${this.name(STATE_TABLE)} (table_name text PRIMARY KEY, state jsonb, updated_at timestamp)`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${this.name(RUNS_TABLE)} (run_id text PRIMARY KEY, started_at timestamp, ended_at timestamp, status text, tables jsonb)`);
+      for (const sql of bookkeepingTablesSql({ text: 'text', json: 'jsonb', timestamp: 'timestamp' }, (name) => this.name(name))) {
+        await client.query(sql);
+      }
     } catch (error) {
       if (sqlState(error) === INSUFFICIENT_PRIVILEGE) {
         throw new ConfigError(`user "${user}" may not create tables in the ${where}: GRANT CREATE ON SCHEMA "${schema}" TO "${user}", or choose another schema with ?schema=`);
@@ -139,7 +142,7 @@ export class PostgresDestination implements Destination {
   }
 
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.queue.idle();
     const client = this.client;
     this.client = null;
     // Ending the session releases the advisory lock and drops the temporary tables.
@@ -147,22 +150,17 @@ export class PostgresDestination implements Destination {
   }
 
   readState(): Promise<Map<string, TableState>> {
-    return this.exclusive(async (client) => {
+    return this.queue.run(async (client) => {
       const result = await client.query<{ table_name: string; state: string | null }>(
         `SELECT table_name, state::text AS state FROM ${this.name(STATE_TABLE)} ORDER BY table_name`);
-      const states = new Map<string, TableState>();
-      for (const { table_name: name, state } of result.rows) {
-        if (state === null) continue;
-        states.set(name, JSON.parse(state) as TableState);
-      }
-      return states;
+      return parseStates(result.rows.map((row) => [row.table_name, row.state]), this.description);
     });
   }
 
   recordRun(run: RunRecord): Promise<void> {
-    return this.exclusive(async (client) => {
-      checkIso(run.startedAt);
-      if (run.endedAt !== null) checkIso(run.endedAt);
+    return this.queue.run(async (client) => {
+      isoMillis(run.startedAt);
+      if (run.endedAt !== null) isoMillis(run.endedAt);
       await client.query(
         `INSERT INTO ${this.name(RUNS_TABLE)} (run_id, started_at, ended_at, status, tables)
          VALUES ($1, $2::timestamptz AT TIME ZONE 'UTC', $3::timestamptz AT TIME ZONE 'UTC', $4, $5::jsonb)
@@ -174,60 +172,36 @@ export class PostgresDestination implements Destination {
   }
 
   beginTable(table: TableDef, mode: ReplicationMode, resume: boolean): Promise<TableWriter> {
-    return this.exclusive(async (client) => {
+    return this.queue.run(async (client) => {
       const staging = stagingName(table);
       for (const name of [staging, `${staging}_pkey`, loadName(table)]) {
         if (Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES) {
           throw new Error(`table ${table.name}: the name ${name} is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES} bytes`);
         }
       }
-      await transaction(client, async () => {
-        const liveShape = await this.tableShape(client, table.name);
-        if (liveShape === null) await this.createTable(client, table, table.name);
-        else if (mode === 'incremental' && liveShape !== expectedShape(table)) {
-          throw new Error(`table ${table.name} in ${this.description} does not have the columns and key acsync writes; run it once in full mode to rebuild it`);
-        }
-        if (mode === 'full') {
-          const stagingShape = await this.tableShape(client, staging);
-          // A staging copy is continued only if asked and only if it has the right columns and key.
-          if (!(resume && stagingShape === expectedShape(table))) {
-            if (stagingShape !== null) await client.query(`DROP TABLE ${this.name(staging)}`);
-            await this.createTable(client, table, staging);
-          }
-        }
-      });
+      const run: RunSql = (sql) => client.query(sql);
+      const target = await preparePass(run, {
+        where: this.description,
+        expected: expectedShape(table, (type) => CATALOG_TYPE_NAMES[type]),
+        shape: (name) => this.tableShape(client, name),
+        create: async (name) => {
+          for (const sql of createTableStatements(table, name, 'postgres', this.options.schema)) await run(sql);
+        },
+        drop: (name) => run(`DROP TABLE ${this.name(name)}`),
+      }, table, mode, resume);
       // The batch's rows pass through it on their way to an upsert; emptied by every COMMIT.
-      await client.query(`${createTableSql(table, loadName(table), 'postgres', { temporary: true, ifNotExists: true, primaryKey: false })} ON COMMIT DELETE ROWS`);
-      return new PostgresTableWriter(this, table, mode, mode === 'full' ? staging : table.name);
+      await run(`${createTableSql(table, loadName(table), 'postgres', { temporary: true, ifNotExists: true, primaryKey: false })} ON COMMIT DELETE ROWS`);
+      return new PostgresTableWriter(this, this.queue, table, mode, target);
     });
   }
 
-  /**
-   * Runs `work` on the connection after all work queued before it; failures do not block later work.
-   * For this destination's table writers.
-   */
-  exclusive<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const result = this.queue.then(() => {
-      if (this.lost) throw new Error(`the connection to ${this.description} was lost: ${this.lost.message}`);
-      if (!this.client) throw new Error(`the PostgreSQL destination ${this.description} is not open`);
-      return work(this.client);
-    });
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  /** Upserts a table's state within the open transaction. */
-  async saveState(client: pg.Client, table: string, state: TableState): Promise<void> {
+  /** Upserts a table's state (JSON text) within the open transaction. */
+  async saveState(client: pg.Client, table: string, state: string): Promise<void> {
     await client.query(
       `INSERT INTO ${this.name(STATE_TABLE)} (table_name, state, updated_at) VALUES ($1, $2::jsonb, now() AT TIME ZONE 'UTC')
        ON CONFLICT (table_name) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
-      [table, JSON.stringify(state)],
+      [table, state],
     );
-  }
-
-  private async createTable(client: pg.Client, table: TableDef, name: string): Promise<void> {
-    await client.query(createTableSql(table, name, 'postgres', { schema: this.options.schema }));
-    for (const statement of commentStatements(table, name, this.options.schema)) await client.query(statement);
   }
 
   /** A table's columns, types and key as one comparable string; null if the table does not exist. */
@@ -247,8 +221,7 @@ export class PostgresDestination implements Destination {
   }
 }
 
-class PostgresTableWriter implements TableWriter {
-  private closed = false;
+class PostgresTableWriter extends SqlTableWriter<pg.Client, string> {
   private readonly formatters: readonly ((value: TypedValue) => string)[];
   /** The quoted column list, in catalog order. */
   private readonly columns: string;
@@ -258,11 +231,12 @@ class PostgresTableWriter implements TableWriter {
 
   constructor(
     private readonly destination: PostgresDestination,
-    private readonly table: TableDef,
-    private readonly mode: ReplicationMode,
-    /** Where rows go: the staging copy (full) or the live table (incremental). */
-    private readonly target: string,
+    queue: ConnectionQueue<pg.Client>,
+    table: TableDef,
+    mode: ReplicationMode,
+    target: string,
   ) {
+    super(queue, table, mode, target);
     this.formatters = table.columns.map((column) => copyFormatter(table, column.name, column.type));
     this.columns = columnList(table);
     const key = table.primaryKey.map(quoteIdentifier).join(', ');
@@ -275,53 +249,46 @@ class PostgresTableWriter implements TableWriter {
     this.copyLoadSql = `COPY ${load} (${this.columns}) FROM STDIN`;
   }
 
-  async commit(batch: Batch, state: TableState): Promise<void> {
-    this.checkOpen();
-    // The COPY text is built before queueing: the caller may reuse its row arrays as soon as this returns.
-    const rows = latestPerKey(this.table, batch.rows);
-    const text = rows.length > 0 ? copyText(rows, this.formatters) : null;
-    const parents = batch.replaceChildrenOf ? this.childrenToReplace(batch.replaceChildrenOf) : null;
-    await this.destination.exclusive(async (client) => {
-      await transaction(client, async () => {
-        if (parents) {
-          await client.query(
-            `DELETE FROM ${this.destination.name(this.target)} WHERE ${quoteIdentifier(parents.column)} = ANY($1::double precision[])`,
-            [parents.ids]);
-        }
-        if (text !== null) await this.write(client, text);
-        await this.destination.saveState(client, this.table.name, state);
-      });
+  protected encode(rows: readonly TypedRow[]): string | null {
+    return rows.length === 0 ? null : copyText(rows, this.formatters);
+  }
+
+  protected async write(client: pg.Client, text: string | null, parents: ReplacedParents | null, state: string): Promise<void> {
+    await transaction((sql) => client.query(sql), async () => {
+      if (parents) {
+        await client.query(
+          `DELETE FROM ${this.destination.name(this.target)} WHERE ${quoteIdentifier(parents.column)} = ANY($1::double precision[])`,
+          [parents.ids]);
+      }
+      if (text !== null) {
+        await appendOrUpsert(this.mode, {
+          // The savepoint takes a failed COPY back without ending the transaction.
+          append: async () => {
+            await client.query('SAVEPOINT acsync_copy');
+            try {
+              await copy(client, this.copyTargetSql, text);
+            } catch (error) {
+              if (sqlState(error) === UNIQUE_VIOLATION) await client.query('ROLLBACK TO SAVEPOINT acsync_copy');
+              throw error;
+            }
+            await client.query('RELEASE SAVEPOINT acsync_copy');
+          },
+          // The load table is emptied by the COMMIT (ON COMMIT DELETE ROWS) or the ROLLBACK that ends this transaction.
+          upsert: async () => {
+            await copy(client, this.copyLoadSql, text);
+            await client.query(this.upsertSql);
+          },
+          isKeyViolation: (error) => sqlState(error) === UNIQUE_VIOLATION,
+        });
+      }
+      await this.destination.saveState(client, this.table.name, state);
     });
   }
 
-  /** Writes the rows within the open transaction: a plain COPY where it can, else an upsert. */
-  private async write(client: pg.Client, copyText: string): Promise<void> {
-    if (this.mode === 'full') {
-      // A fresh staging copy rarely holds a batch's keys already: copying straight into it is much cheaper
-      // than the upsert, and a key that is there fails the COPY, which the savepoint takes back.
-      await client.query('SAVEPOINT acsync_copy');
-      try {
-        await copy(client, this.copyTargetSql, copyText);
-        await client.query('RELEASE SAVEPOINT acsync_copy');
-        return;
-      } catch (error) {
-        if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
-        await client.query('ROLLBACK TO SAVEPOINT acsync_copy');
-      }
-    }
-    // The load table is emptied by the COMMIT (ON COMMIT DELETE ROWS) or the ROLLBACK that ends this transaction.
-    await copy(client, this.copyLoadSql, copyText);
-    await client.query(this.upsertSql);
-  }
-
-  async finish(state: TableState): Promise<void> {
-    this.checkOpen();
-    this.closed = true;
-    await this.destination.exclusive(async (client) => {
-      await transaction(client, async () => {
-        if (this.mode === 'full') await this.publishStaging(client);
-        await this.destination.saveState(client, this.table.name, state);
-      });
+  protected async publish(client: pg.Client, state: string): Promise<void> {
+    await transaction((sql) => client.query(sql), async () => {
+      if (this.mode === 'full') await this.publishStaging(client);
+      await this.destination.saveState(client, this.table.name, state);
     });
   }
 
@@ -350,7 +317,7 @@ class PostgresTableWriter implements TableWriter {
     } catch (error) {
       if (sqlState(error) !== DEPENDENT_OBJECTS_STILL_EXIST) throw error;
       await client.query('ROLLBACK TO SAVEPOINT acsync_swap');
-      if (await this.destination.tableShape(client, this.table.name) !== expectedShape(this.table)) {
+      if (await this.destination.tableShape(client, this.table.name) !== expectedShape(this.table, (type) => CATALOG_TYPE_NAMES[type])) {
         throw new Error(`table ${this.table.name} in ${this.destination.description} does not have the columns and key acsync writes, and views or other objects depend on it so it cannot be replaced; drop them, then rerun`);
       }
       await client.query(`TRUNCATE ${live}`);
@@ -373,45 +340,4 @@ class PostgresTableWriter implements TableWriter {
       await client.query(`GRANT ${privilege} ON ${staging} TO ${grantee === null ? 'PUBLIC' : quoteIdentifier(grantee)}${grantable ? ' WITH GRANT OPTION' : ''}`);
     }
   }
-
-  async abort(): Promise<void> {
-    // Every commit is its own transaction and the live table is only touched by `finish` (full) or by
-    // committed batches (incremental), so there is nothing to undo; the staging copy stays for a resume.
-    this.closed = true;
-  }
-
-  private checkOpen(): void {
-    if (this.closed) throw new Error(`the writer of table ${this.table.name} is already finished or aborted`);
-  }
-
-  private childrenToReplace(parents: NonNullable<Batch['replaceChildrenOf']>): { column: string; ids: number[] } | null {
-    const replaced = parentsToReplace(this.table, parents);
-    return replaced.ids.length === 0 ? null : replaced;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-
-/** Runs `work` inside BEGIN … COMMIT, rolling back if anything fails. */
-async function transaction(client: pg.Client, work: () => Promise<void>): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await work();
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-}
-
-function loadName(table: TableDef): string {
-  return `_acsync_load_${table.name}`;
-}
-
-function expectedShape(table: TableDef): string {
-  return `${table.columns.map((c) => `${c.name} ${CATALOG_TYPE_NAMES[c.type]}`).join(', ')} | key ${table.primaryKey.join(', ')}`;
-}
-
-function checkIso(iso: string): void {
-  if (Number.isNaN(Date.parse(iso))) throw new Error(`not an ISO-8601 timestamp: ${iso}`);
 }

@@ -62,6 +62,11 @@ export function commentStatements(table: TableDef, name: string, schema?: string
   return statements;
 }
 
+/** `CREATE TABLE` for a table (columns, key) under `name`, then the `COMMENT ON` statements describing it. */
+export function createTableStatements(table: TableDef, name: string, dialect: SqlDialect, schema?: string): string[] {
+  return [createTableSql(table, name, dialect, schema === undefined ? {} : { schema }), ...commentStatements(table, name, schema)];
+}
+
 /** Name of the staging copy a full pass fills before it replaces the live table. */
 export function stagingName(table: TableDef): string {
   return `_acsync_staging_${table.name}`;
