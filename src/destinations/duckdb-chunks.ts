@@ -66,7 +66,14 @@ export class ChunkBuilder {
   }
 }
 
-/** Appends chunks to `table` (within the open transaction, if any: a rollback takes the appended rows away too). */
+/**
+ * Appends chunks to `table` (within the open transaction, if any: a rollback takes the appended rows away too).
+ * The Appender is closed before this returns, whatever happens. A failed flush leaves its rows buffered in
+ * the native Appender, and closing it then fails too (the transaction is aborted), so it is cleared first:
+ * otherwise the native Appender would outlive this call with those rows, and its finalizer would flush them
+ * whenever the garbage collector runs, into whatever transaction the connection has open at that moment,
+ * which a duplicate key then aborts ("Current transaction is aborted" at an unrelated COMMIT).
+ */
 export async function appendChunks(connection: DuckDBConnection, table: string, chunks: readonly DuckDBDataChunk[]): Promise<void> {
   if (chunks.length === 0) return;
   const appender = await connection.createAppender(table);
@@ -74,11 +81,8 @@ export async function appendChunks(connection: DuckDBConnection, table: string, 
     for (const chunk of chunks) appender.appendDataChunk(chunk);
     appender.flushSync();
   } catch (error) {
-    try {
-      appender.closeSync();
-    } catch {
-      // After a failed flush closing fails too (the transaction is aborted): the flush error is the news.
-    }
+    appender.clear();
+    appender.closeSync();
     throw error;
   }
   appender.closeSync();
