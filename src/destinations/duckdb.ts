@@ -3,11 +3,16 @@
  *
  * Writes go through a single connection, one transaction at a time (tables in flight queue their
  * commits), which is also what DuckDB's single-writer file lock expects. A batch travels as DuckDB data
- * chunks (one native copy per column instead of a call per value) through the Appender: straight into a
- * full pass's staging copy when none of its keys is there yet, otherwise into a temporary table and then
- * into its target with INSERT OR REPLACE … SELECT, since the Appender cannot upsert. Measured figures are
- * printed by bench/duckdb-load-bench.ts. What this shares with the PostgreSQL destination is in
- * ./sql-destination.ts; the file checks are in ./duckdb-file.ts.
+ * chunks (one native copy per column instead of a call per value) through the Appender into a temporary
+ * load table without a key, and from there into its target (a full pass's staging copy, or the live table)
+ * with INSERT OR REPLACE … SELECT, together with the table's state, in one transaction per batch.
+ *
+ * Why not append straight into a full pass's staging copy, which is about twice as fast? After a resume, a
+ * re-read page's keys are already there: the append fails, and a DuckDB transaction with a failed statement
+ * can only be rolled back (there are no savepoints), so the batch would need a second transaction, and a
+ * failed Appender is one more thing that must not outlive its transaction. Both are still far faster than
+ * the API delivers rows. Measured figures are printed by bench/duckdb-load-bench.ts. What this shares with
+ * the PostgreSQL destination is in ./sql-destination.ts; the file checks are in ./duckdb-file.ts.
  */
 import { resolve } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
@@ -17,7 +22,7 @@ import type { Destination, RunRecord, TableState, TableWriter, TypedRow } from '
 import { appendChunks, ChunkBuilder } from './duckdb-chunks.js';
 import { checkDatabasePath, openError } from './duckdb-file.js';
 import {
-  ConnectionQueue, RUNS_TABLE, STATE_TABLE, SqlTableWriter, appendOrUpsert, bookkeepingTablesSql, expectedShape,
+  ConnectionQueue, RUNS_TABLE, STATE_TABLE, SqlTableWriter, bookkeepingTablesSql, expectedShape,
   isoMillis, loadName, parseStates, preparePass, shapeOf, transaction, type ReplacedParents, type RunSql,
 } from './sql-destination.js';
 import { columnList, createTableSql, createTableStatements, quoteIdentifier, quoteLiteral, sqlType } from './sql.js';
@@ -137,27 +142,16 @@ class DuckDbTableWriter extends SqlTableWriter<DuckDBConnection, DuckDBDataChunk
   protected async write(connection: DuckDBConnection, chunks: DuckDBDataChunk[] | null, parents: ReplacedParents | null,
     state: string): Promise<void> {
     const run: RunSql = (sql) => connection.run(sql);
-    const write = (work: () => Promise<void>) => transaction(run, async () => {
+    await transaction(run, async () => {
       // Ids are finite numbers, so they are written as numeric literals: no quoting question arises.
       if (parents) await run(`DELETE FROM ${quoteIdentifier(this.target)} WHERE ${quoteIdentifier(parents.column)} IN (${parents.ids.join(', ')})`);
-      await work();
+      if (chunks === null) return;
+      // The Appender only ever writes the load table, which has no key: an append cannot fail on one, so a
+      // page re-read into a resumed staging copy takes the same path as any other batch.
+      await appendChunks(connection, this.load, chunks);
+      const load = quoteIdentifier(this.load);
+      await run(`INSERT OR REPLACE INTO ${quoteIdentifier(this.target)} (${this.columns}) SELECT ${this.columns} FROM ${load}; DELETE FROM ${load}`);
     }, stateSql(this.table.name, state));
-    if (chunks === null) {
-      await write(async () => undefined);
-      return;
-    }
-    // A failed append rolls back and is written again as an upsert, in a transaction of its own (DuckDB
-    // has no savepoints).
-    await appendOrUpsert(this.mode, {
-      append: () => write(() => appendChunks(connection, this.target, chunks)),
-      upsert: () => write(async () => {
-        // The Appender cannot upsert: the rows go through the temporary table.
-        await appendChunks(connection, this.load, chunks);
-        const load = quoteIdentifier(this.load);
-        await run(`INSERT OR REPLACE INTO ${quoteIdentifier(this.target)} (${this.columns}) SELECT ${this.columns} FROM ${load}; DELETE FROM ${load}`);
-      }),
-      isKeyViolation,
-    });
   }
 
   protected async publish(connection: DuckDBConnection, state: string): Promise<void> {
@@ -202,10 +196,6 @@ async function tableShape(connection: DuckDBConnection, name: string): Promise<s
   );
   const key = keys.getRowsJson()[0]?.[0];
   return shapeOf(rows.map(([column, type]) => `${String(column)} ${String(type)}`), Array.isArray(key) ? key.map(String) : []);
-}
-
-function isKeyViolation(error: unknown): boolean {
-  return error instanceof Error && /Duplicate key .* violates primary key constraint/.test(error.message);
 }
 
 function timestampValue(iso: string): DuckDBTimestampValue {

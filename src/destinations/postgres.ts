@@ -20,7 +20,7 @@ import {
 } from './postgres-errors.js';
 import { MAX_IDENTIFIER_BYTES, serverAddress, type PostgresOptions } from './postgres-options.js';
 import {
-  ConnectionQueue, RUNS_TABLE, STATE_TABLE, SqlTableWriter, appendOrUpsert, bookkeepingTablesSql, expectedShape,
+  ConnectionQueue, RUNS_TABLE, STATE_TABLE, SqlTableWriter, bookkeepingTablesSql, expectedShape,
   isoMillis, loadName, parseStates, preparePass, transaction, type ReplacedParents, type RunSql,
 } from './sql-destination.js';
 import { columnList, createTableSql, createTableStatements, qualifiedName, quoteIdentifier, stagingName } from './sql.js';
@@ -260,29 +260,32 @@ class PostgresTableWriter extends SqlTableWriter<pg.Client, string> {
           `DELETE FROM ${this.destination.name(this.target)} WHERE ${quoteIdentifier(parents.column)} = ANY($1::double precision[])`,
           [parents.ids]);
       }
-      if (text !== null) {
-        await appendOrUpsert(this.mode, {
-          // The savepoint takes a failed COPY back without ending the transaction.
-          append: async () => {
-            await client.query('SAVEPOINT acsync_copy');
-            try {
-              await copy(client, this.copyTargetSql, text);
-            } catch (error) {
-              if (sqlState(error) === UNIQUE_VIOLATION) await client.query('ROLLBACK TO SAVEPOINT acsync_copy');
-              throw error;
-            }
-            await client.query('RELEASE SAVEPOINT acsync_copy');
-          },
-          // The load table is emptied by the COMMIT (ON COMMIT DELETE ROWS) or the ROLLBACK that ends this transaction.
-          upsert: async () => {
-            await copy(client, this.copyLoadSql, text);
-            await client.query(this.upsertSql);
-          },
-          isKeyViolation: (error) => sqlState(error) === UNIQUE_VIOLATION,
-        });
-      }
+      if (text !== null) await this.writeRows(client, text);
       await this.destination.saveState(client, this.table.name, state);
     });
+  }
+
+  /**
+   * Writes the rows within the open transaction: a full pass's staging copy first takes them with a plain
+   * COPY, much cheaper than the upsert since a fresh staging copy rarely holds a batch's keys already; a key
+   * that is there fails the COPY, which the savepoint takes back, and the rows are upserted instead, which is
+   * also how incremental batches reach the live table.
+   */
+  private async writeRows(client: pg.Client, text: string): Promise<void> {
+    if (this.mode === 'full') {
+      await client.query('SAVEPOINT acsync_copy');
+      try {
+        await copy(client, this.copyTargetSql, text);
+        await client.query('RELEASE SAVEPOINT acsync_copy');
+        return;
+      } catch (error) {
+        if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT acsync_copy');
+      }
+    }
+    // The load table is emptied by the COMMIT (ON COMMIT DELETE ROWS) or the ROLLBACK that ends this transaction.
+    await copy(client, this.copyLoadSql, text);
+    await client.query(this.upsertSql);
   }
 
   protected async publish(client: pg.Client, state: string): Promise<void> {

@@ -54,20 +54,39 @@ export function isoMillis(iso: string): number {
 // One connection, one transaction at a time
 
 /**
+ * A transaction that failed and could not be rolled back either: the connection may still be inside it, so
+ * nothing may use the connection again (ConnectionQueue refuses it from then on).
+ */
+export class RollbackFailedError extends Error {
+  constructor(failure: unknown, rollbackFailure: unknown) {
+    super(`${firstLine(failure)}; rolling the transaction back failed too (${firstLine(rollbackFailure)}), so the connection is no longer used: reopen the destination`,
+      { cause: failure });
+    this.name = 'RollbackFailedError';
+  }
+}
+
+/**
  * The connection of a SQL destination, used by one statement sequence (one transaction) at a time: tables in
- * flight queue their work, which is also what DuckDB's single-writer file expects.
+ * flight queue their work, which is also what DuckDB's single-writer file expects. Work only ever starts on
+ * a connection outside any transaction: after a RollbackFailedError every later call fails with it.
  */
 export class ConnectionQueue<C> {
   /** Tail of the queue; never rejects. */
   private tail: Promise<unknown> = Promise.resolve();
+  private unusable: RollbackFailedError | null = null;
 
   /** `connection` returns the open connection, or throws saying why there is none. */
   constructor(private readonly connection: () => C) {}
 
   /** Runs `work` on the connection after all work queued before it; failures do not block later work. */
   run<T>(work: (connection: C) => Promise<T>): Promise<T> {
-    const result = this.tail.then(() => work(this.connection()));
-    this.tail = result.catch(() => undefined);
+    const result = this.tail.then(() => {
+      if (this.unusable) throw this.unusable;
+      return work(this.connection());
+    });
+    this.tail = result.catch((error: unknown) => {
+      if (error instanceof RollbackFailedError) this.unusable ??= error;
+    });
     return result;
   }
 
@@ -81,8 +100,10 @@ export class ConnectionQueue<C> {
 export type RunSql = (sql: string) => Promise<unknown>;
 
 /**
- * Runs `work` inside BEGIN … COMMIT, rolling back if anything fails. `finalSql` runs with the COMMIT, in the
- * same call (with DuckDB every call is a round trip to its worker thread).
+ * Runs `work` inside BEGIN … COMMIT, rolling back if anything fails, so that the connection is never left
+ * inside a failed (aborted) transaction: if the ROLLBACK fails as well, a RollbackFailedError retires the
+ * connection. `finalSql` runs with the COMMIT, in the same call (with DuckDB every call is a round trip to
+ * its worker thread).
  */
 export async function transaction(run: RunSql, work: () => Promise<void>, finalSql?: string): Promise<void> {
   await run('BEGIN TRANSACTION');
@@ -90,9 +111,19 @@ export async function transaction(run: RunSql, work: () => Promise<void>, finalS
     await work();
     await run(finalSql === undefined ? 'COMMIT' : `${finalSql}; COMMIT`);
   } catch (error) {
-    await run('ROLLBACK').catch(() => undefined);
+    try {
+      await run('ROLLBACK');
+    } catch (rollbackError) {
+      // DuckDB's answer when a failed COMMIT has ended the transaction already (PostgreSQL only warns).
+      if (!/no transaction is active/i.test(firstLine(rollbackError))) throw new RollbackFailedError(error, rollbackError);
+    }
     throw error;
   }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -210,27 +241,4 @@ export abstract class SqlTableWriter<C, R> implements TableWriter {
   private checkOpen(): void {
     if (this.closed) throw new Error(`the writer of table ${this.table.name} is already finished or aborted`);
   }
-}
-
-/**
- * Writes a batch's rows into their target: a full pass's staging copy first takes them with a plain append,
- * much cheaper than an upsert since a fresh staging copy rarely holds a batch's keys already; when a key is
- * there (a page re-read after a resume, or shifted by offset paging) the append fails, its dialect takes it
- * back, and the rows are upserted, which is also how incremental batches reach the live table.
- */
-export async function appendOrUpsert(mode: ReplicationMode, write: {
-  /** Appends the rows; a failure leaves nothing of the attempt behind. */
-  append(): Promise<void>;
-  upsert(): Promise<void>;
-  isKeyViolation(error: unknown): boolean;
-}): Promise<void> {
-  if (mode === 'full') {
-    try {
-      await write.append();
-      return;
-    } catch (error) {
-      if (!write.isKeyViolation(error)) throw error;
-    }
-  }
-  await write.upsert();
 }
