@@ -10,9 +10,10 @@
  * Why not append straight into a full pass's staging copy, which is about twice as fast? After a resume, a
  * re-read page's keys are already there: the append fails, and a DuckDB transaction with a failed statement
  * can only be rolled back (there are no savepoints), so the batch would need a second transaction, and a
- * failed Appender is one more thing that must not outlive its transaction. Both are still far faster than
- * the API delivers rows. Measured figures are printed by bench/duckdb-load-bench.ts. What this shares with
- * the PostgreSQL destination is in ./sql-destination.ts; the file checks are in ./duckdb-file.ts.
+ * failed Appender is one more thing that must not outlive its transaction. Either way a batch is written
+ * far faster than the API delivers one (at most 5 requests of 100 rows a second). Measured figures are
+ * printed by bench/duckdb-load-bench.ts. What this shares with the PostgreSQL destination is in
+ * ./sql-destination.ts; the file checks are in ./duckdb-file.ts.
  */
 import { resolve } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
