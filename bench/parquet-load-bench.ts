@@ -9,7 +9,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalLakeStore, ParquetDestination } from '../src/destinations/parquet.js';
+import { LocalLakeStore } from '../src/destinations/lake-store.js';
+import { ParquetDestination } from '../src/destinations/parquet.js';
 import { contacts, loadPass, typedContacts } from './support/contact-rows.js';
 
 const rowCount = Number(process.argv[2] ?? 200_000);

@@ -8,7 +8,8 @@
  * The server: ACSYNC_BENCH_PG_URL if set (a database the bench may write schema acsync_bench into),
  * otherwise a throwaway local cluster with fsync on (test/support/postgres.ts, durable).
  */
-import { PostgresDestination, parsePostgresUri } from '../src/destinations/postgres.js';
+import { PostgresDestination } from '../src/destinations/postgres.js';
+import { parsePostgresUri } from '../src/destinations/postgres-options.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { withPostgres } from '../test/support/read-postgres.js';
 import { contacts, loadPass, typedContacts } from './support/contact-rows.js';

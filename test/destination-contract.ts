@@ -80,7 +80,7 @@ function keyIndexes(table: TableDef): number[] {
  * A row of `table` with key `key` (one number per key column) and every other column set from the key
  * and `version` according to its type; `overrides` sets columns by name.
  */
-function rowFor(table: TableDef, key: readonly number[], version = 0,
+export function rowFor(table: TableDef, key: readonly number[], version = 0,
   overrides: Readonly<Record<string, TypedValue>> = {}): TypedRow {
   assert.equal(key.length, table.primaryKey.length, `a key of ${table.name} has ${table.primaryKey.length} parts`);
   const keySum = key.reduce((a, b) => a + b, 0);
@@ -99,7 +99,7 @@ function rowFor(table: TableDef, key: readonly number[], version = 0,
 }
 
 /** Rows of a single-key table for keys `from`…`to`. */
-function rowsFor(table: TableDef, from: number, to: number, version = 0): TypedRow[] {
+export function rowsFor(table: TableDef, from: number, to: number, version = 0): TypedRow[] {
   const rows: TypedRow[] = [];
   for (let id = from; id <= to; id++) rows.push(rowFor(table, [id], version));
   return rows;

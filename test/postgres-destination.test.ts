@@ -9,10 +9,10 @@ import { ConfigError } from '../src/core/errors.js';
 import { TABLES, getTable } from '../src/catalog/index.js';
 import type { TableDef } from '../src/catalog/index.js';
 import { openDestination } from '../src/destinations/index.js';
-import {
-  PostgresDestination, copyDate, copyTextValue, copyTimestamp, parsePostgresUri, postgresOptionsFromEnv,
-} from '../src/destinations/postgres.js';
-import type { PostgresOptions } from '../src/destinations/postgres.js';
+import { PostgresDestination } from '../src/destinations/postgres.js';
+import { copyDate, copyTextValue, copyTimestamp } from '../src/destinations/postgres-copy.js';
+import { parsePostgresUri, postgresOptionsFromEnv } from '../src/destinations/postgres-options.js';
+import type { PostgresOptions } from '../src/destinations/postgres-options.js';
 import { stagingName } from '../src/destinations/sql.js';
 import type { TableState, TypedRow, TypedValue } from '../src/core/contract.js';
 import { destinationContract } from './destination-contract.js';

@@ -1,21 +1,17 @@
 /**
- * Typed rows → DuckDB data chunks, for appending through the node API. Shared by the DuckDB destination and the
- * Parquet lake (which writes its files with an embedded DuckDB): they differ only in the timestamp type.
+ * Typed rows → DuckDB data chunks, and chunks → a table through the Appender. Shared by the DuckDB destination
+ * and the Parquet lake (which writes its files with an embedded DuckDB): they differ only in the timestamp type.
  */
 import {
   BOOLEAN, DATE, DOUBLE, DuckDBDataChunk, DuckDBDateValue, DuckDBTimestampTZValue, DuckDBTimestampValue,
-  TIMESTAMP, TIMESTAMPTZ, VARCHAR, type DuckDBType, type DuckDBValue,
+  TIMESTAMP, TIMESTAMPTZ, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import type { LogicalType, TableDef } from '../catalog/index.js';
 import type { TypedRow } from '../core/contract.js';
+import { JS_TYPES, wrongType } from './batches.js';
 
 /** Rows per data chunk: DuckDB's vector size. */
 const CHUNK_ROWS = 2048;
-
-/** The JS type a typed value of each logical type has (destinations/types.ts `TypedValue`). */
-const JS_TYPES: Readonly<Record<LogicalType, string>> = {
-  float: 'number', text: 'string', boolean: 'boolean', date: 'number', timestamp: 'bigint',
-};
 
 export type TimestampKind = 'TIMESTAMP' | 'TIMESTAMPTZ';
 
@@ -59,7 +55,7 @@ export class ChunkBuilder {
         continue;
       }
       if (typeof value !== jsType) {
-        throw new Error(`table ${this.table.name}, column ${this.table.columns[column]!.name}: expected a ${jsType} for a ${type} value, got ${typeof value}`);
+        throw wrongType(this.table, this.table.columns[column]!.name, type, value);
       }
       if (type === 'timestamp') {
         values[i] = this.timestamp === 'TIMESTAMPTZ' ? new DuckDBTimestampTZValue(value as bigint) : new DuckDBTimestampValue(value as bigint);
@@ -68,4 +64,26 @@ export class ChunkBuilder {
     }
     return values;
   }
+}
+
+/**
+ * Appends chunks to `table` (within the open transaction, if any: a rollback takes the appended rows away too).
+ * The Appender is closed before this returns, whatever happens. A failed flush leaves its rows buffered in
+ * the native Appender, and closing it then fails too (the transaction is aborted), so it is cleared first:
+ * otherwise the native Appender would outlive this call with those rows, and its finalizer would flush them
+ * whenever the garbage collector runs, into whatever transaction the connection has open at that moment,
+ * which a duplicate key then aborts ("Current transaction is aborted" at an unrelated COMMIT).
+ */
+export async function appendChunks(connection: DuckDBConnection, table: string, chunks: readonly DuckDBDataChunk[]): Promise<void> {
+  if (chunks.length === 0) return;
+  const appender = await connection.createAppender(table);
+  try {
+    for (const chunk of chunks) appender.appendDataChunk(chunk);
+    appender.flushSync();
+  } catch (error) {
+    appender.clear();
+    appender.closeSync();
+    throw error;
+  }
+  appender.closeSync();
 }

@@ -3,29 +3,30 @@
  *
  * Writes go through a single connection, one transaction at a time (tables in flight queue their
  * commits), which is also what DuckDB's single-writer file lock expects. A batch travels as DuckDB data
- * chunks (one native copy per column instead of a call per value) through the Appender: straight into a
- * full pass's staging copy when none of its keys is there yet, otherwise into a temporary table and then
- * into its target with INSERT OR REPLACE … SELECT, since the Appender cannot upsert. Measured figures are
- * printed by bench/duckdb-load-bench.ts.
+ * chunks (one native copy per column instead of a call per value) through the Appender into a temporary
+ * load table without a key, and from there into its target (a full pass's staging copy, or the live table)
+ * with INSERT OR REPLACE … SELECT, together with the table's state, in one transaction per batch.
+ *
+ * Why not append straight into a full pass's staging copy, which is about twice as fast? After a resume, a
+ * re-read page's keys are already there: the append fails, and a DuckDB transaction with a failed statement
+ * can only be rolled back (there are no savepoints), so the batch would need a second transaction, and a
+ * failed Appender is one more thing that must not outlive its transaction. Either way a batch is written
+ * far faster than the API delivers one (at most 5 requests of 100 rows a second). Measured figures are
+ * printed by bench/duckdb-load-bench.ts. What this shares with the PostgreSQL destination is in
+ * ./sql-destination.ts; the file checks are in ./duckdb-file.ts.
  */
-import { closeSync, constants, openSync, readSync, statSync, accessSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
-import { ConfigError } from '../core/errors.js';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
+import type { Destination, RunRecord, TableState, TableWriter, TypedRow } from '../core/contract.js';
+import { appendChunks, ChunkBuilder } from './duckdb-chunks.js';
+import { checkDatabasePath, openError } from './duckdb-file.js';
 import {
-  columnList, commentStatements, createTableSql, quoteIdentifier, quoteLiteral, sqlType, stagingName,
-  latestPerKey,
-} from './sql.js';
-import type { Batch, Destination, RunRecord, TableState, TableWriter } from '../core/contract.js';
-import { ChunkBuilder } from './duckdb-chunks.js';
-
-const STATE_TABLE = '_acsync_state';
-const RUNS_TABLE = '_acsync_runs';
-
-/** Bytes 8-11 of every DuckDB database file (after an 8-byte checksum). */
-const DUCKDB_MAGIC = 'DUCK';
+  ConnectionQueue, RUNS_TABLE, STATE_TABLE, SqlTableWriter, bookkeepingTablesSql, expectedShape,
+  isoMillis, loadName, parseStates, preparePass, shapeOf, transaction, type ReplacedParents, type RunSql,
+} from './sql-destination.js';
+import { columnList, createTableSql, createTableStatements, quoteIdentifier, quoteLiteral, sqlType } from './sql.js';
 
 /** DuckDB's buffer pool; spills beyond it go to a temporary directory beside the file. */
 const DUCKDB_MEMORY_LIMIT = '128MB';
@@ -36,8 +37,10 @@ export class DuckDbDestination implements Destination {
   readonly path: string;
   private instance: DuckDBInstance | null = null;
   private connection: DuckDBConnection | null = null;
-  /** Tail of the queue of database work: one statement sequence (one transaction) at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new ConnectionQueue(() => {
+    if (!this.connection) throw new Error(`the DuckDB destination ${this.path} is not open`);
+    return this.connection;
+  });
 
   constructor(options: { path: string }) {
     this.path = resolve(options.path);
@@ -58,12 +61,9 @@ export class DuckDbDestination implements Destination {
     try {
       const connection = await instance.connect();
       // IF NOT EXISTS leaves an existing file byte-for-byte unchanged when the tables are there.
-      await connection.run(
-        `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(STATE_TABLE)} (table_name VARCHAR PRIMARY KEY, state VARCHAR, updated_at TIMESTAMP)`,
-      );
-      await connection.run(
-        `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(RUNS_TABLE)} (run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, tables VARCHAR)`,
-      );
+      for (const sql of bookkeepingTablesSql({ text: 'VARCHAR', json: 'VARCHAR', timestamp: 'TIMESTAMP' }, quoteIdentifier)) {
+        await connection.run(sql);
+      }
       this.instance = instance;
       this.connection = connection;
     } catch (error) {
@@ -73,7 +73,7 @@ export class DuckDbDestination implements Destination {
   }
 
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.queue.idle();
     this.connection?.closeSync();
     this.instance?.closeSync();
     this.connection = null;
@@ -81,212 +81,102 @@ export class DuckDbDestination implements Destination {
   }
 
   readState(): Promise<Map<string, TableState>> {
-    return this.exclusive(async (connection) => {
+    return this.queue.run(async (connection) => {
       const reader = await connection.runAndReadAll(
         `SELECT table_name, state FROM ${quoteIdentifier(STATE_TABLE)} ORDER BY table_name`,
       );
-      const states = new Map<string, TableState>();
-      for (const [name, state] of reader.getRows()) {
-        if (typeof name !== 'string' || typeof state !== 'string') continue;
-        try {
-          states.set(name, JSON.parse(state) as TableState);
-        } catch {
-          throw new Error(`the state of table ${name} in ${this.path} is not valid JSON; delete its row from ${STATE_TABLE} to start the table afresh`);
-        }
-      }
-      return states;
+      return parseStates(reader.getRows(), this.path);
     });
   }
 
   recordRun(run: RunRecord): Promise<void> {
-    return this.exclusive(async (connection) => {
+    return this.queue.run(async (connection) => {
       await connection.run(
         `INSERT OR REPLACE INTO ${quoteIdentifier(RUNS_TABLE)} VALUES ($1, $2, $3, $4, $5)`,
-        [run.runId, isoTimestamp(run.startedAt), run.endedAt === null ? null : isoTimestamp(run.endedAt), run.status,
+        [run.runId, timestampValue(run.startedAt), run.endedAt === null ? null : timestampValue(run.endedAt), run.status,
           JSON.stringify(run.tables)],
       );
     });
   }
 
   beginTable(table: TableDef, mode: ReplicationMode, resume: boolean): Promise<TableWriter> {
-    return this.exclusive(async (connection) => {
-      const live = table.name;
-      const staging = stagingName(table);
-      await transaction(connection, async () => {
-        const liveShape = await tableShape(connection, live);
-        if (liveShape === null) await createTable(connection, table, live);
-        else if (mode === 'incremental' && liveShape !== expectedShape(table)) {
-          throw new Error(`table ${live} in ${this.path} does not have the columns and key acsync writes; run it once in full mode to rebuild it`);
-        }
-        if (mode === 'full') {
-          const stagingShape = await tableShape(connection, staging);
-          // A staging copy is continued only if asked and only if it has the right columns and key.
-          const keep = resume && stagingShape === expectedShape(table);
-          if (!keep) {
-            if (stagingShape !== null) await connection.run(`DROP TABLE ${quoteIdentifier(staging)}`);
-            await createTable(connection, table, staging);
-          }
-        }
-      });
+    return this.queue.run(async (connection) => {
+      const run: RunSql = (sql) => connection.run(sql);
+      const target = await preparePass(run, {
+        where: this.path,
+        expected: expectedShape(table, (type) => sqlType(type, 'duckdb')),
+        shape: (name) => tableShape(connection, name),
+        create: async (name) => {
+          for (const sql of createTableStatements(table, name, 'duckdb')) await run(sql);
+        },
+        drop: (name) => run(`DROP TABLE ${quoteIdentifier(name)}`),
+      }, table, mode, resume);
       const load = loadName(table);
-      await connection.run(createTableSql(table, load, 'duckdb', { temporary: true, ifNotExists: true, primaryKey: false }));
-      return new DuckDbTableWriter(this, table, mode, mode === 'full' ? staging : live, load);
+      await run(createTableSql(table, load, 'duckdb', { temporary: true, ifNotExists: true, primaryKey: false }));
+      return new DuckDbTableWriter(this.queue, table, mode, target, load);
     });
-  }
-
-  /**
-   * Runs `work` on the connection after all work queued before it; failures do not block later work.
-   * For this destination's table writers.
-   */
-  exclusive<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    const result = this.queue.then(() => {
-      if (!this.connection) throw new Error(`the DuckDB destination ${this.path} is not open`);
-      return work(this.connection);
-    });
-    this.queue = result.catch(() => undefined);
-    return result;
   }
 }
 
-class DuckDbTableWriter implements TableWriter {
-  private closed = false;
+class DuckDbTableWriter extends SqlTableWriter<DuckDBConnection, DuckDBDataChunk[]> {
   private readonly chunkBuilder: ChunkBuilder;
   /** The quoted column list, in catalog order. */
   private readonly columns: string;
 
   constructor(
-    private readonly destination: DuckDbDestination,
-    private readonly table: TableDef,
-    private readonly mode: ReplicationMode,
-    /** Where rows go: the staging copy (full) or the live table (incremental). */
-    private readonly target: string,
+    queue: ConnectionQueue<DuckDBConnection>,
+    table: TableDef,
+    mode: ReplicationMode,
+    target: string,
     /** Temporary table a batch is appended to before it is upserted into `target`. */
     private readonly load: string,
   ) {
+    super(queue, table, mode, target);
     this.chunkBuilder = new ChunkBuilder(table, 'TIMESTAMP');
     this.columns = columnList(table);
   }
 
-  async commit(batch: Batch, state: TableState): Promise<void> {
-    this.checkOpen();
-    // Chunks are built before queueing: the caller may reuse its row arrays as soon as this returns.
-    const chunks = this.chunkBuilder.chunks(latestPerKey(this.table, batch.rows));
-    const deleteChildren = batch.replaceChildrenOf ? this.deleteChildrenSql(batch.replaceChildrenOf) : null;
-    const saveState = stateSql(this.table.name, state);
-    await this.destination.exclusive(async (connection) => {
-      // A fresh staging copy rarely holds a batch's keys already, so the rows are first appended straight
-      // into it, which is much cheaper than an upsert; a re-read page (after a resume) fails that on the
-      // key, rolls back, and is written again as an upsert.
-      if (this.mode === 'full' && chunks.length > 0) {
-        try {
-          await transaction(connection, async () => {
-            if (deleteChildren) await connection.run(deleteChildren);
-            await appendChunks(connection, this.target, chunks);
-          }, saveState);
-          return;
-        } catch (error) {
-          if (!isKeyViolation(error)) throw error;
-        }
-      }
-      await transaction(connection, async () => {
-        if (deleteChildren) await connection.run(deleteChildren);
-        if (chunks.length === 0) return;
-        // The Appender cannot upsert: the rows go through the temporary table.
-        await appendChunks(connection, this.load, chunks);
-        const load = quoteIdentifier(this.load);
-        await connection.run(
-          `INSERT OR REPLACE INTO ${quoteIdentifier(this.target)} (${this.columns}) SELECT ${this.columns} FROM ${load}; DELETE FROM ${load}`,
-        );
-      }, saveState);
-    });
+  protected encode(rows: readonly TypedRow[]): DuckDBDataChunk[] | null {
+    return rows.length === 0 ? null : this.chunkBuilder.chunks(rows);
   }
 
-  async finish(state: TableState): Promise<void> {
-    this.checkOpen();
-    this.closed = true;
-    await this.destination.exclusive(async (connection) => {
-      await transaction(connection, async () => {
-        if (this.mode !== 'full') return;
-        // DuckDB's DDL is transactional: readers see the old table until COMMIT, and a failure keeps it.
-        await connection.run(
-          `DROP TABLE IF EXISTS ${quoteIdentifier(this.table.name)}; ALTER TABLE ${quoteIdentifier(this.target)} RENAME TO ${quoteIdentifier(this.table.name)}`,
-        );
-      }, stateSql(this.table.name, state));
-    });
+  protected async write(connection: DuckDBConnection, chunks: DuckDBDataChunk[] | null, parents: ReplacedParents | null,
+    state: string): Promise<void> {
+    const run: RunSql = (sql) => connection.run(sql);
+    await transaction(run, async () => {
+      // Ids are finite numbers, so they are written as numeric literals: no quoting question arises.
+      if (parents) await run(`DELETE FROM ${quoteIdentifier(this.target)} WHERE ${quoteIdentifier(parents.column)} IN (${parents.ids.join(', ')})`);
+      if (chunks === null) return;
+      // The Appender only ever writes the load table, which has no key: an append cannot fail on one, so a
+      // page re-read into a resumed staging copy takes the same path as any other batch.
+      await appendChunks(connection, this.load, chunks);
+      const load = quoteIdentifier(this.load);
+      await run(`INSERT OR REPLACE INTO ${quoteIdentifier(this.target)} (${this.columns}) SELECT ${this.columns} FROM ${load}; DELETE FROM ${load}`);
+    }, stateSql(this.table.name, state));
   }
 
-  async abort(): Promise<void> {
-    // Every commit is its own transaction and the live table is only touched by `finish` (full) or by
-    // committed batches (incremental), so there is nothing to undo; the staging copy stays for a resume.
-    this.closed = true;
-  }
-
-  private checkOpen(): void {
-    if (this.closed) throw new Error(`the writer of table ${this.table.name} is already finished or aborted`);
-  }
-
-  private deleteChildrenSql(parents: NonNullable<Batch['replaceChildrenOf']>): string | null {
-    const column = this.table.columns.find((c) => c.name === parents.column);
-    if (!column) throw new Error(`table ${this.table.name} has no column ${parents.column} to replace children by`);
-    const ids = parents.ids.filter((id) => Number.isFinite(id));
-    if (ids.length === 0) return null;
-    // Ids are finite numbers, so they are written as numeric literals: no quoting question arises.
-    return `DELETE FROM ${quoteIdentifier(this.target)} WHERE ${quoteIdentifier(column.name)} IN (${[...new Set(ids)].join(', ')})`;
+  protected async publish(connection: DuckDBConnection, state: string): Promise<void> {
+    await transaction((sql) => connection.run(sql), async () => {
+      if (this.mode !== 'full') return;
+      // DuckDB's DDL is transactional: readers see the old table until COMMIT, and a failure keeps it.
+      await connection.run(
+        `DROP TABLE IF EXISTS ${quoteIdentifier(this.table.name)}; ALTER TABLE ${quoteIdentifier(this.target)} RENAME TO ${quoteIdentifier(this.table.name)}`,
+      );
+    }, stateSql(this.table.name, state));
   }
 }
 
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * Runs `work` inside BEGIN … COMMIT, rolling back if anything fails. `finalSql` runs with the COMMIT, in
- * the same call: every statement costs a round trip to DuckDB's worker thread.
+ * Stores a table's state (JSON text). DELETE + INSERT rather than INSERT OR REPLACE: DuckDB's conflict
+ * handling costs about a millisecond even for one row. The values are literals so this joins the COMMIT's call.
  */
-async function transaction(connection: DuckDBConnection, work: () => Promise<void>, finalSql?: string): Promise<void> {
-  await connection.run('BEGIN TRANSACTION');
-  try {
-    await work();
-    await connection.run(finalSql === undefined ? 'COMMIT' : `${finalSql}; COMMIT`);
-  } catch (error) {
-    await connection.run('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-}
-
-/** Appends chunks to `table` within the open transaction: a rollback takes the appended rows away too. */
-async function appendChunks(connection: DuckDBConnection, table: string, chunks: readonly DuckDBDataChunk[]): Promise<void> {
-  const appender = await connection.createAppender(table);
-  try {
-    for (const chunk of chunks) appender.appendDataChunk(chunk);
-    appender.flushSync();
-  } catch (error) {
-    try {
-      appender.closeSync();
-    } catch {
-      // After a failed flush closing fails too (the transaction is aborted): the flush error is the news.
-    }
-    throw error;
-  }
-  appender.closeSync();
-}
-
-/**
- * Stores a table's state. DELETE + INSERT rather than INSERT OR REPLACE: DuckDB's conflict handling costs
- * about a millisecond even for one row. The values are literals so this joins the COMMIT's call.
- */
-function stateSql(table: string, state: TableState): string {
+function stateSql(table: string, state: string): string {
   const name = quoteLiteral(table);
   const now = Date.now() * 1000;
   return `DELETE FROM ${quoteIdentifier(STATE_TABLE)} WHERE table_name = ${name}; `
-    + `INSERT INTO ${quoteIdentifier(STATE_TABLE)} VALUES (${name}, ${quoteLiteral(JSON.stringify(state))}, make_timestamp(${now}::BIGINT))`;
-}
-
-async function createTable(connection: DuckDBConnection, table: TableDef, name: string): Promise<void> {
-  await connection.run(createTableSql(table, name, 'duckdb'));
-  for (const statement of commentStatements(table, name)) await connection.run(statement);
-}
-
-function loadName(table: TableDef): string {
-  return `_acsync_load_${table.name}`;
+    + `INSERT INTO ${quoteIdentifier(STATE_TABLE)} VALUES (${name}, ${quoteLiteral(state)}, make_timestamp(${now}::BIGINT))`;
 }
 
 /** A table's columns, types and key as one comparable string; null if the table does not exist. */
@@ -309,79 +199,6 @@ async function tableShape(connection: DuckDBConnection, name: string): Promise<s
   return shapeOf(rows.map(([column, type]) => `${String(column)} ${String(type)}`), Array.isArray(key) ? key.map(String) : []);
 }
 
-function expectedShape(table: TableDef): string {
-  return shapeOf(table.columns.map((c) => `${c.name} ${sqlType(c.type, 'duckdb')}`), [...table.primaryKey]);
-}
-
-function shapeOf(columns: readonly string[], key: readonly string[]): string {
-  return `${columns.join(', ')} | key ${key.join(', ')}`;
-}
-
-function isKeyViolation(error: unknown): boolean {
-  return error instanceof Error && /Duplicate key .* violates primary key constraint/.test(error.message);
-}
-
-function isoTimestamp(iso: string): DuckDBTimestampValue {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new Error(`not an ISO-8601 timestamp: ${iso}`);
-  return new DuckDBTimestampValue(BigInt(ms) * 1000n);
-}
-
-/**
- * Refuses, before DuckDB touches anything, a path it could not use or must not change: a missing or
- * unwritable directory, and an existing file that is not a DuckDB database.
- */
-function checkDatabasePath(path: string): void {
-  const directory = dirname(path);
-  const fix = 'create it or choose another file with --dest duckdb:<file>';
-  let directoryStat;
-  try {
-    directoryStat = statSync(directory);
-  } catch {
-    throw new ConfigError(`cannot create the DuckDB file ${path}: the directory ${directory} does not exist; ${fix}`);
-  }
-  if (!directoryStat.isDirectory()) {
-    throw new ConfigError(`cannot create the DuckDB file ${path}: ${directory} is not a directory; choose another file with --dest duckdb:<file>`);
-  }
-  try {
-    // DuckDB writes its write-ahead log next to the file, so the directory must be writable too.
-    accessSync(directory, constants.W_OK);
-  } catch {
-    throw new ConfigError(`cannot write the DuckDB file ${path}: the directory ${directory} is not writable; fix its permissions or choose another file with --dest duckdb:<file>`);
-  }
-
-  let fileStat;
-  try {
-    fileStat = statSync(path);
-  } catch {
-    return; // DuckDB creates the file.
-  }
-  if (!fileStat.isFile()) {
-    throw new ConfigError(`${path} is not a file; choose a DuckDB file with --dest duckdb:<file>`);
-  }
-  try {
-    accessSync(path, constants.R_OK | constants.W_OK);
-  } catch {
-    throw new ConfigError(`cannot write the DuckDB file ${path}: permission denied; fix its permissions or choose another file with --dest duckdb:<file>`);
-  }
-  const header = Buffer.alloc(12);
-  const fd = openSync(path, 'r');
-  let read: number;
-  try {
-    read = readSync(fd, header, 0, header.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (read < header.length || header.toString('latin1', 8, 12) !== DUCKDB_MAGIC) {
-    throw new ConfigError(`${path} exists but is not a DuckDB database; acsync leaves it untouched: choose another file with --dest duckdb:<file>`);
-  }
-}
-
-function openError(path: string, error: unknown): Error {
-  const message = error instanceof Error ? error.message : String(error);
-  if (message.includes('Could not set lock')) {
-    return new ConfigError(`another acsync or DuckDB process has ${path} open; wait for it to finish or close it, then retry`);
-  }
-  // DuckDB's messages are single lines naming the problem (for example a file written by a newer DuckDB).
-  return new ConfigError(`cannot open the DuckDB file ${path}: ${message.split('\n')[0]}`);
+function timestampValue(iso: string): DuckDBTimestampValue {
+  return new DuckDBTimestampValue(BigInt(isoMillis(iso)) * 1000n);
 }

@@ -3,14 +3,14 @@
  * `parquet:<dir>[?keep=N]` and `s3://bucket/prefix[?keep=N&cache=<dir>]`, a Parquet lake;
  * `postgres://…` / `postgresql://…` (libpq's URI form, plus `?schema=`), or the bare word `postgres` for the
  * standard PG* environment variables.
- * Each destination lives in its own file and implements the contract of ./types.ts.
+ * Each destination lives in its own file and implements the contract of ../core/contract.ts.
  */
 import { ConfigError } from '../core/errors.js';
 import { DuckDbDestination } from './duckdb.js';
-import { parquetDestinationFromUri } from './parquet.js';
+import { parquetDestinationFromUri, s3DestinationFromUri } from './lake-uri.js';
 import { redactUri } from '../core/secrets.js';
-import { PostgresDestination, parsePostgresUri, postgresOptionsFromEnv } from './postgres.js';
-import { s3DestinationFromUri } from './s3.js';
+import { PostgresDestination } from './postgres.js';
+import { parsePostgresUri, postgresOptionsFromEnv } from './postgres-options.js';
 import type { Destination } from '../core/contract.js';
 
 export type { Destination } from '../core/contract.js';

@@ -2,161 +2,36 @@
  * The PostgreSQL destination: the 33 tables and acsync's bookkeeping in one schema of a database.
  *
  * One connection, one transaction at a time (tables in flight queue their commits, as in the DuckDB
- * destination). A batch travels as one COPY … FROM STDIN in text format. A full pass copies straight into
- * its staging table under a savepoint; when a key of the batch is already there (a page re-read after a
- * resume, or shifted by offset paging) the savepoint is rolled back and the batch goes through a
- * temporary table and `INSERT … ON CONFLICT DO UPDATE`, which is also how incremental batches reach the
+ * destination). A batch travels as one COPY … FROM STDIN in text format (./postgres-copy.ts). A full pass
+ * copies straight into its staging table under a savepoint; when a key of the batch is already there (a page
+ * re-read after a resume, or shifted by offset paging) the savepoint is rolled back and the batch goes through
+ * a temporary table and `INSERT … ON CONFLICT DO UPDATE`, which is also how incremental batches reach the
  * live table. The table's state is upserted in the same transaction. A session advisory lock keeps two
  * acsync processes from writing the same schema at once. Measured figures: bench/postgres-load-bench.ts.
+ * Options and URIs: ./postgres-options.ts; what this shares with the DuckDB destination: ./sql-destination.ts.
  */
-import { userInfo } from 'node:os';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { ConfigError } from '../core/errors.js';
-import { redactUri } from '../core/secrets.js';
 import type { LogicalType, ReplicationMode, TableDef } from '../catalog/index.js';
+import type { Destination, RunRecord, TableState, TableWriter, TypedRow, TypedValue } from '../core/contract.js';
+import { copy, copyFormatter, copyText } from './postgres-copy.js';
 import {
-  columnList, commentStatements, createTableSql, latestPerKey, qualifiedName, quoteIdentifier, stagingName,
-} from './sql.js';
-import type {
-  Batch, Destination, RunRecord, TableState, TableWriter, TypedRow, TypedValue,
-} from '../core/contract.js';
-import { civilFromDays } from '../core/calendar.js';
+  DEPENDENT_OBJECTS_STILL_EXIST, INSUFFICIENT_PRIVILEGE, UNIQUE_VIOLATION, connectionError, sqlState,
+} from './postgres-errors.js';
+import { MAX_IDENTIFIER_BYTES, serverAddress, type PostgresOptions } from './postgres-options.js';
+import {
+  ConnectionQueue, RUNS_TABLE, STATE_TABLE, SqlTableWriter, bookkeepingTablesSql, expectedShape,
+  isoMillis, loadName, parseStates, preparePass, transaction, type ReplacedParents, type RunSql,
+} from './sql-destination.js';
+import { columnList, createTableSql, createTableStatements, qualifiedName, quoteIdentifier, stagingName } from './sql.js';
 
-const STATE_TABLE = '_acsync_state';
-const RUNS_TABLE = '_acsync_runs';
-/** PostgreSQL silently truncates longer identifiers (NAMEDATALEN - 1 bytes). */
-const MAX_IDENTIFIER_BYTES = 63;
-const DEFAULT_PORT = 5432;
-const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
 /** How long `open` waits for another process's lock on the schema (a killed process's session lingers briefly). */
 const LOCK_WAIT_MS = 5000;
-/** SQLSTATEs acted upon. */
-const UNIQUE_VIOLATION = '23505';
-const DEPENDENT_OBJECTS_STILL_EXIST = '2BP01';
 
 /** How each logical type is named by `format_type`, to compare an existing table with the catalog. */
 const CATALOG_TYPE_NAMES: Readonly<Record<LogicalType, string>> = {
   float: 'double precision', text: 'text', timestamp: 'timestamp without time zone', date: 'date', boolean: 'boolean',
 };
-
-/** The JS type a typed value of each logical type has (destinations/types.ts `TypedValue`). */
-const JS_TYPES: Readonly<Record<LogicalType, string>> = {
-  float: 'number', text: 'string', boolean: 'boolean', date: 'number', timestamp: 'bigint',
-};
-
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
-
-export interface PostgresOptions {
-  /** Host name or address, or a directory holding the server's Unix socket (starts with `/`). */
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  /** Absent: the `pg` driver falls back to PGPASSWORD, then ~/.pgpass. */
-  readonly password?: string;
-  readonly database: string;
-  readonly schema: string;
-  /**
-   * As libpq's sslmode: `prefer` (the default) and `allow` try TLS without verifying the certificate and
-   * fall back to a plain connection when the server has no TLS; `require` insists on TLS; `verify-ca` and
-   * `verify-full` also verify the server's certificate against the system's CAs.
-   */
-  readonly sslMode: SslMode;
-  readonly connectTimeoutSeconds: number;
-  /** How long `open` waits for another process's writer lock on the schema; default LOCK_WAIT_MS. */
-  readonly lockWaitMs?: number;
-}
-
-type Environment = Readonly<Record<string, string | undefined>>;
-
-const URI_PARAMETERS = ['schema', 'sslmode', 'host', 'port', 'user', 'password', 'dbname', 'connect_timeout'];
-const URI_FORM = 'postgres://user[:password]@host[:port]/database[?schema=name]';
-
-/**
- * Options from a `postgres://` or `postgresql://` URI (libpq's URI form). What the URI leaves out comes
- * from the PG* environment variables as libpq takes them, then from libpq's defaults.
- */
-export function parsePostgresUri(uri: string, env: Environment = process.env): PostgresOptions {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new ConfigError(`"${redactUri(uri)}" is not a valid PostgreSQL URI; use ${URI_FORM}`);
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError(`"${redactUri(uri)}" is not a PostgreSQL URI; use ${URI_FORM}`);
-  }
-  const decode = (part: string, what: string) => {
-    try {
-      return decodeURIComponent(part);
-    } catch {
-      throw new ConfigError(`the ${what} in the PostgreSQL URI is not valid percent-encoding; use ${URI_FORM}`);
-    }
-  };
-  const parameters = new Map<string, string>();
-  for (const [key, value] of url.searchParams) {
-    if (!URI_PARAMETERS.includes(key)) {
-      throw new ConfigError(`unknown parameter "${key}" in the PostgreSQL URI; supported: ${URI_PARAMETERS.join(', ')}`);
-    }
-    parameters.set(key, value);
-  }
-  const database = decode(url.pathname.replace(/^\//, ''), 'database');
-  if (database.includes('/')) throw new ConfigError(`the PostgreSQL URI names the database "${database}"; use ${URI_FORM}`);
-  return resolveOptions({
-    host: parameters.get('host') ?? (url.hostname ? decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host') : undefined),
-    port: parameters.get('port') ?? (url.port || undefined),
-    user: parameters.get('user') ?? (url.username ? decode(url.username, 'user') : undefined),
-    password: parameters.get('password') ?? (url.password ? decode(url.password, 'password') : undefined),
-    database: parameters.get('dbname') ?? (database || undefined),
-    schema: parameters.get('schema'),
-    sslMode: parameters.get('sslmode'),
-    connectTimeout: parameters.get('connect_timeout'),
-  }, env);
-}
-
-/** Options from the PG* environment variables alone (the bare destination `postgres`). */
-export function postgresOptionsFromEnv(env: Environment = process.env): PostgresOptions {
-  return resolveOptions({}, env);
-}
-
-function resolveOptions(given: {
-  host?: string; port?: string; user?: string; password?: string; database?: string; schema?: string;
-  sslMode?: string; connectTimeout?: string;
-}, env: Environment): PostgresOptions {
-  const host = given.host || env.PGHOST || 'localhost';
-  const portText = given.port || env.PGPORT || String(DEFAULT_PORT);
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-    throw new ConfigError(`PostgreSQL port "${portText}" is not a port number (1-65535)`);
-  }
-  const user = given.user || env.PGUSER || userInfo().username;
-  const database = given.database || env.PGDATABASE || user;
-  const schema = given.schema ?? 'public';
-  if (schema === '' || Buffer.byteLength(schema) > MAX_IDENTIFIER_BYTES) {
-    throw new ConfigError(`the schema name "${schema}" must have 1 to ${MAX_IDENTIFIER_BYTES} bytes: set ?schema=<name>`);
-  }
-  const sslMode = (given.sslMode || env.PGSSLMODE || 'prefer') as SslMode;
-  if (!SSL_MODES.includes(sslMode)) {
-    throw new ConfigError(`unknown sslmode "${sslMode}"; use one of ${SSL_MODES.join(', ')}`);
-  }
-  const timeoutText = given.connectTimeout || env.PGCONNECT_TIMEOUT || String(DEFAULT_CONNECT_TIMEOUT_SECONDS);
-  const connectTimeoutSeconds = Number(timeoutText);
-  if (!/^\d+$/.test(timeoutText)) throw new ConfigError(`connect_timeout "${timeoutText}" is not a number of seconds`);
-  const password = given.password ?? env.PGPASSWORD;
-  return {
-    host, port, user, database, schema, sslMode, connectTimeoutSeconds,
-    ...(password !== undefined && password !== '' && { password }),
-  };
-}
-
-/** Where the server is, for messages: `host:port`, or the socket file for a socket directory. */
-function serverAddress(options: PostgresOptions): string {
-  if (options.host.startsWith('/')) return `${options.host}/.s.PGSQL.${options.port}`;
-  return options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
-}
 
 export class PostgresDestination implements Destination {
   readonly description: string;
@@ -164,8 +39,11 @@ export class PostgresDestination implements Destination {
   private client: pg.Client | null = null;
   /** The connection failed after opening: every later call reports it. */
   private lost: Error | null = null;
-  /** Tail of the queue of database work: one statement sequence (one transaction) at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new ConnectionQueue(() => {
+    if (this.lost) throw new Error(`the connection to ${this.description} was lost: ${this.lost.message}`);
+    if (!this.client) throw new Error(`the PostgreSQL destination ${this.description} is not open`);
+    return this.client;
+  });
 
   constructor(options: PostgresOptions) {
     this.options = options;
@@ -234,7 +112,7 @@ export class PostgresDestination implements Destination {
       const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
       if (exists.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
     } catch (error) {
-      if (sqlState(error) === '42501') {
+      if (sqlState(error) === INSUFFICIENT_PRIVILEGE) {
         throw new ConfigError(`user "${user}" may not create the ${where}: create it (CREATE SCHEMA "${schema}"), grant CREATE on the database, or choose an existing schema with ?schema=`);
       }
       throw error;
@@ -252,12 +130,11 @@ export class PostgresDestination implements Destination {
     }
 
     try {
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${this.name(STATE_TABLE)} (table_name text PRIMARY KEY, state jsonb, updated_at timestamp)`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${this.name(RUNS_TABLE)} (run_id text PRIMARY KEY, started_at timestamp, ended_at timestamp, status text, tables jsonb)`);
+      for (const sql of bookkeepingTablesSql({ text: 'text', json: 'jsonb', timestamp: 'timestamp' }, (name) => this.name(name))) {
+        await client.query(sql);
+      }
     } catch (error) {
-      if (sqlState(error) === '42501') {
+      if (sqlState(error) === INSUFFICIENT_PRIVILEGE) {
         throw new ConfigError(`user "${user}" may not create tables in the ${where}: GRANT CREATE ON SCHEMA "${schema}" TO "${user}", or choose another schema with ?schema=`);
       }
       throw error;
@@ -265,7 +142,7 @@ export class PostgresDestination implements Destination {
   }
 
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.queue.idle();
     const client = this.client;
     this.client = null;
     // Ending the session releases the advisory lock and drops the temporary tables.
@@ -273,22 +150,17 @@ export class PostgresDestination implements Destination {
   }
 
   readState(): Promise<Map<string, TableState>> {
-    return this.exclusive(async (client) => {
+    return this.queue.run(async (client) => {
       const result = await client.query<{ table_name: string; state: string | null }>(
         `SELECT table_name, state::text AS state FROM ${this.name(STATE_TABLE)} ORDER BY table_name`);
-      const states = new Map<string, TableState>();
-      for (const { table_name: name, state } of result.rows) {
-        if (state === null) continue;
-        states.set(name, JSON.parse(state) as TableState);
-      }
-      return states;
+      return parseStates(result.rows.map((row) => [row.table_name, row.state]), this.description);
     });
   }
 
   recordRun(run: RunRecord): Promise<void> {
-    return this.exclusive(async (client) => {
-      checkIso(run.startedAt);
-      if (run.endedAt !== null) checkIso(run.endedAt);
+    return this.queue.run(async (client) => {
+      isoMillis(run.startedAt);
+      if (run.endedAt !== null) isoMillis(run.endedAt);
       await client.query(
         `INSERT INTO ${this.name(RUNS_TABLE)} (run_id, started_at, ended_at, status, tables)
          VALUES ($1, $2::timestamptz AT TIME ZONE 'UTC', $3::timestamptz AT TIME ZONE 'UTC', $4, $5::jsonb)
@@ -300,60 +172,36 @@ export class PostgresDestination implements Destination {
   }
 
   beginTable(table: TableDef, mode: ReplicationMode, resume: boolean): Promise<TableWriter> {
-    return this.exclusive(async (client) => {
+    return this.queue.run(async (client) => {
       const staging = stagingName(table);
       for (const name of [staging, `${staging}_pkey`, loadName(table)]) {
         if (Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES) {
           throw new Error(`table ${table.name}: the name ${name} is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES} bytes`);
         }
       }
-      await transaction(client, async () => {
-        const liveShape = await this.tableShape(client, table.name);
-        if (liveShape === null) await this.createTable(client, table, table.name);
-        else if (mode === 'incremental' && liveShape !== expectedShape(table)) {
-          throw new Error(`table ${table.name} in ${this.description} does not have the columns and key acsync writes; run it once in full mode to rebuild it`);
-        }
-        if (mode === 'full') {
-          const stagingShape = await this.tableShape(client, staging);
-          // A staging copy is continued only if asked and only if it has the right columns and key.
-          if (!(resume && stagingShape === expectedShape(table))) {
-            if (stagingShape !== null) await client.query(`DROP TABLE ${this.name(staging)}`);
-            await this.createTable(client, table, staging);
-          }
-        }
-      });
+      const run: RunSql = (sql) => client.query(sql);
+      const target = await preparePass(run, {
+        where: this.description,
+        expected: expectedShape(table, (type) => CATALOG_TYPE_NAMES[type]),
+        shape: (name) => this.tableShape(client, name),
+        create: async (name) => {
+          for (const sql of createTableStatements(table, name, 'postgres', this.options.schema)) await run(sql);
+        },
+        drop: (name) => run(`DROP TABLE ${this.name(name)}`),
+      }, table, mode, resume);
       // The batch's rows pass through it on their way to an upsert; emptied by every COMMIT.
-      await client.query(`${createTableSql(table, loadName(table), 'postgres', { temporary: true, ifNotExists: true, primaryKey: false })} ON COMMIT DELETE ROWS`);
-      return new PostgresTableWriter(this, table, mode, mode === 'full' ? staging : table.name);
+      await run(`${createTableSql(table, loadName(table), 'postgres', { temporary: true, ifNotExists: true, primaryKey: false })} ON COMMIT DELETE ROWS`);
+      return new PostgresTableWriter(this, this.queue, table, mode, target);
     });
   }
 
-  /**
-   * Runs `work` on the connection after all work queued before it; failures do not block later work.
-   * For this destination's table writers.
-   */
-  exclusive<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const result = this.queue.then(() => {
-      if (this.lost) throw new Error(`the connection to ${this.description} was lost: ${this.lost.message}`);
-      if (!this.client) throw new Error(`the PostgreSQL destination ${this.description} is not open`);
-      return work(this.client);
-    });
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  /** Upserts a table's state within the open transaction. */
-  async saveState(client: pg.Client, table: string, state: TableState): Promise<void> {
+  /** Upserts a table's state (JSON text) within the open transaction. */
+  async saveState(client: pg.Client, table: string, state: string): Promise<void> {
     await client.query(
       `INSERT INTO ${this.name(STATE_TABLE)} (table_name, state, updated_at) VALUES ($1, $2::jsonb, now() AT TIME ZONE 'UTC')
        ON CONFLICT (table_name) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
-      [table, JSON.stringify(state)],
+      [table, state],
     );
-  }
-
-  private async createTable(client: pg.Client, table: TableDef, name: string): Promise<void> {
-    await client.query(createTableSql(table, name, 'postgres', { schema: this.options.schema }));
-    for (const statement of commentStatements(table, name, this.options.schema)) await client.query(statement);
   }
 
   /** A table's columns, types and key as one comparable string; null if the table does not exist. */
@@ -373,8 +221,7 @@ export class PostgresDestination implements Destination {
   }
 }
 
-class PostgresTableWriter implements TableWriter {
-  private closed = false;
+class PostgresTableWriter extends SqlTableWriter<pg.Client, string> {
   private readonly formatters: readonly ((value: TypedValue) => string)[];
   /** The quoted column list, in catalog order. */
   private readonly columns: string;
@@ -384,11 +231,12 @@ class PostgresTableWriter implements TableWriter {
 
   constructor(
     private readonly destination: PostgresDestination,
-    private readonly table: TableDef,
-    private readonly mode: ReplicationMode,
-    /** Where rows go: the staging copy (full) or the live table (incremental). */
-    private readonly target: string,
+    queue: ConnectionQueue<pg.Client>,
+    table: TableDef,
+    mode: ReplicationMode,
+    target: string,
   ) {
+    super(queue, table, mode, target);
     this.formatters = table.columns.map((column) => copyFormatter(table, column.name, column.type));
     this.columns = columnList(table);
     const key = table.primaryKey.map(quoteIdentifier).join(', ');
@@ -401,33 +249,33 @@ class PostgresTableWriter implements TableWriter {
     this.copyLoadSql = `COPY ${load} (${this.columns}) FROM STDIN`;
   }
 
-  async commit(batch: Batch, state: TableState): Promise<void> {
-    this.checkOpen();
-    // The COPY text is built before queueing: the caller may reuse its row arrays as soon as this returns.
-    const rows = latestPerKey(this.table, batch.rows);
-    const copyText = rows.length > 0 ? this.copyText(rows) : null;
-    const parents = batch.replaceChildrenOf ? this.childrenToReplace(batch.replaceChildrenOf) : null;
-    await this.destination.exclusive(async (client) => {
-      await transaction(client, async () => {
-        if (parents) {
-          await client.query(
-            `DELETE FROM ${this.destination.name(this.target)} WHERE ${quoteIdentifier(parents.column)} = ANY($1::double precision[])`,
-            [parents.ids]);
-        }
-        if (copyText !== null) await this.write(client, copyText);
-        await this.destination.saveState(client, this.table.name, state);
-      });
+  protected encode(rows: readonly TypedRow[]): string | null {
+    return rows.length === 0 ? null : copyText(rows, this.formatters);
+  }
+
+  protected async write(client: pg.Client, text: string | null, parents: ReplacedParents | null, state: string): Promise<void> {
+    await transaction((sql) => client.query(sql), async () => {
+      if (parents) {
+        await client.query(
+          `DELETE FROM ${this.destination.name(this.target)} WHERE ${quoteIdentifier(parents.column)} = ANY($1::double precision[])`,
+          [parents.ids]);
+      }
+      if (text !== null) await this.writeRows(client, text);
+      await this.destination.saveState(client, this.table.name, state);
     });
   }
 
-  /** Writes the rows within the open transaction: a plain COPY where it can, else an upsert. */
-  private async write(client: pg.Client, copyText: string): Promise<void> {
+  /**
+   * Writes the rows within the open transaction: a full pass's staging copy first takes them with a plain
+   * COPY, much cheaper than the upsert since a fresh staging copy rarely holds a batch's keys already; a key
+   * that is there fails the COPY, which the savepoint takes back, and the rows are upserted instead, which is
+   * also how incremental batches reach the live table.
+   */
+  private async writeRows(client: pg.Client, text: string): Promise<void> {
     if (this.mode === 'full') {
-      // A fresh staging copy rarely holds a batch's keys already: copying straight into it is much cheaper
-      // than the upsert, and a key that is there fails the COPY, which the savepoint takes back.
       await client.query('SAVEPOINT acsync_copy');
       try {
-        await copy(client, this.copyTargetSql, copyText);
+        await copy(client, this.copyTargetSql, text);
         await client.query('RELEASE SAVEPOINT acsync_copy');
         return;
       } catch (error) {
@@ -436,18 +284,14 @@ class PostgresTableWriter implements TableWriter {
       }
     }
     // The load table is emptied by the COMMIT (ON COMMIT DELETE ROWS) or the ROLLBACK that ends this transaction.
-    await copy(client, this.copyLoadSql, copyText);
+    await copy(client, this.copyLoadSql, text);
     await client.query(this.upsertSql);
   }
 
-  async finish(state: TableState): Promise<void> {
-    this.checkOpen();
-    this.closed = true;
-    await this.destination.exclusive(async (client) => {
-      await transaction(client, async () => {
-        if (this.mode === 'full') await this.publishStaging(client);
-        await this.destination.saveState(client, this.table.name, state);
-      });
+  protected async publish(client: pg.Client, state: string): Promise<void> {
+    await transaction((sql) => client.query(sql), async () => {
+      if (this.mode === 'full') await this.publishStaging(client);
+      await this.destination.saveState(client, this.table.name, state);
     });
   }
 
@@ -476,7 +320,7 @@ class PostgresTableWriter implements TableWriter {
     } catch (error) {
       if (sqlState(error) !== DEPENDENT_OBJECTS_STILL_EXIST) throw error;
       await client.query('ROLLBACK TO SAVEPOINT acsync_swap');
-      if (await this.destination.tableShape(client, this.table.name) !== expectedShape(this.table)) {
+      if (await this.destination.tableShape(client, this.table.name) !== expectedShape(this.table, (type) => CATALOG_TYPE_NAMES[type])) {
         throw new Error(`table ${this.table.name} in ${this.destination.description} does not have the columns and key acsync writes, and views or other objects depend on it so it cannot be replaced; drop them, then rerun`);
       }
       await client.query(`TRUNCATE ${live}`);
@@ -499,214 +343,4 @@ class PostgresTableWriter implements TableWriter {
       await client.query(`GRANT ${privilege} ON ${staging} TO ${grantee === null ? 'PUBLIC' : quoteIdentifier(grantee)}${grantable ? ' WITH GRANT OPTION' : ''}`);
     }
   }
-
-  async abort(): Promise<void> {
-    // Every commit is its own transaction and the live table is only touched by `finish` (full) or by
-    // committed batches (incremental), so there is nothing to undo; the staging copy stays for a resume.
-    this.closed = true;
-  }
-
-  private checkOpen(): void {
-    if (this.closed) throw new Error(`the writer of table ${this.table.name} is already finished or aborted`);
-  }
-
-  /** The rows in COPY text format: tab-separated, `\N` for NULL, one line per row. */
-  private copyText(rows: readonly TypedRow[]): string {
-    const formatters = this.formatters;
-    const width = formatters.length;
-    const lines = new Array<string>(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      let line = '';
-      for (let c = 0; c < width; c++) {
-        const value = row[c]!;
-        if (c > 0) line += '\t';
-        line += value === null ? '\\N' : formatters[c]!(value);
-      }
-      lines[r] = line;
-    }
-    return `${lines.join('\n')}\n`;
-  }
-
-  private childrenToReplace(parents: NonNullable<Batch['replaceChildrenOf']>): { column: string; ids: number[] } | null {
-    if (!this.table.columns.some((c) => c.name === parents.column)) {
-      throw new Error(`table ${this.table.name} has no column ${parents.column} to replace children by`);
-    }
-    const ids = [...new Set(parents.ids.filter((id) => Number.isFinite(id)))];
-    return ids.length === 0 ? null : { column: parents.column, ids };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// COPY text format
-
-const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '' };
-const COPY_SPECIAL = /[\\\t\n\r\0]/;
-const COPY_SPECIAL_ALL = /[\\\t\n\r\0]/g;
-
-/**
- * The COPY text form of a text value: backslash, tab, newline and carriage return escaped. PostgreSQL's
- * text cannot hold U+0000, so it is dropped (DuckDB keeps it; the API has no reason to send it).
- */
-export function copyTextValue(value: string): string {
-  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIAL_ALL, (c) => COPY_ESCAPES[c]!) : value;
-}
-
-const DAY_MICROS = 86_400_000_000;
-const DAY_MICROS_BIG = 86_400_000_000n;
-
-function pad(value: number, width: number): string {
-  return String(value).padStart(width, '0');
-}
-
-/** `YYYY-MM-DD` of a day number, and the era suffix PostgreSQL needs for years before 1 (` BC`). */
-function dateParts(days: number): [date: string, era: string] {
-  const [year, month, day] = civilFromDays(days);
-  // Astronomical year 0 is 1 BC.
-  const shownYear = year > 0 ? year : 1 - year;
-  return [`${pad(shownYear, 4)}-${pad(month, 2)}-${pad(day, 2)}`, year > 0 ? '' : ' BC'];
-}
-
-/** A day number as a PostgreSQL date literal. */
-export function copyDate(days: number): string {
-  const [date, era] = dateParts(days);
-  return date + era;
-}
-
-/** Microseconds since 1970-01-01 UTC as a PostgreSQL timestamp literal with all six fractional digits. */
-export function copyTimestamp(micros: bigint): string {
-  let days: number;
-  let microsOfDay: number;
-  const small = Number(micros);
-  if (Number.isSafeInteger(small)) {
-    days = Math.floor(small / DAY_MICROS);
-    microsOfDay = small - days * DAY_MICROS;
-  } else {
-    let bigDays = micros / DAY_MICROS_BIG;
-    let rest = micros % DAY_MICROS_BIG;
-    if (rest < 0n) {
-      rest += DAY_MICROS_BIG;
-      bigDays -= 1n;
-    }
-    days = Number(bigDays);
-    microsOfDay = Number(rest);
-  }
-  const seconds = Math.floor(microsOfDay / 1_000_000);
-  const fraction = microsOfDay - seconds * 1_000_000;
-  const [date, era] = dateParts(days);
-  const time = `${pad(Math.floor(seconds / 3600), 2)}:${pad(Math.floor(seconds / 60) % 60, 2)}:${pad(seconds % 60, 2)}`;
-  return `${date} ${time}.${pad(fraction, 6)}${era}`;
-}
-
-/** A double as COPY text: the shortest form that reads back to the same double (`-0` kept). */
-function copyFloat(value: number): string {
-  return Object.is(value, -0) ? '-0' : String(value);
-}
-
-/** The function writing one column's non-NULL values, checking each value has its logical type's JS type. */
-function copyFormatter(table: TableDef, column: string, type: LogicalType): (value: TypedValue) => string {
-  const jsType = JS_TYPES[type];
-  const check = (value: TypedValue) => {
-    if (typeof value !== jsType) {
-      throw new Error(`table ${table.name}, column ${column}: expected a ${jsType} for a ${type} value, got ${typeof value}`);
-    }
-  };
-  switch (type) {
-    case 'float':
-      return (value) => { check(value); return copyFloat(value as number); };
-    case 'text':
-      return (value) => { check(value); return copyTextValue(value as string); };
-    case 'boolean':
-      return (value) => { check(value); return value ? 't' : 'f'; };
-    case 'date':
-      return (value) => {
-        check(value);
-        if (!Number.isInteger(value)) throw new Error(`table ${table.name}, column ${column}: a date must be a whole day number, got ${String(value)}`);
-        return copyDate(value as number);
-      };
-    case 'timestamp':
-      return (value) => { check(value); return copyTimestamp(value as bigint); };
-  }
-}
-
-/** Runs one COPY … FROM STDIN with `text` as its data. */
-async function copy(client: pg.Client, sql: string, text: string): Promise<void> {
-  await pipeline(Readable.from([Buffer.from(text, 'utf8')]), client.query(copyStreams.from(sql)));
-}
-
-// ---------------------------------------------------------------------------------------------------
-
-/** Runs `work` inside BEGIN … COMMIT, rolling back if anything fails. */
-async function transaction(client: pg.Client, work: () => Promise<void>): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await work();
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-}
-
-function loadName(table: TableDef): string {
-  return `_acsync_load_${table.name}`;
-}
-
-function expectedShape(table: TableDef): string {
-  return `${table.columns.map((c) => `${c.name} ${CATALOG_TYPE_NAMES[c.type]}`).join(', ')} | key ${table.primaryKey.join(', ')}`;
-}
-
-function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function checkIso(iso: string): void {
-  if (Number.isNaN(Date.parse(iso))) throw new Error(`not an ISO-8601 timestamp: ${iso}`);
-}
-
-/** A failed connection attempt as a one-line ConfigError naming the server and the fix; never the password. */
-function connectionError(options: PostgresOptions, error: unknown): ConfigError {
-  const address = serverAddress(options);
-  const { user, database } = options;
-  const code = sqlState(error);
-  let message = error instanceof Error ? error.message : String(error);
-  if (options.password) message = message.split(options.password).join('***');
-  message = message.split('\n')[0]!;
-  const check = `check --dest (${URI_FORM})`;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return new ConfigError(`cannot connect to PostgreSQL at ${address} (database "${database}"): connection refused; is the server running and listening there? ${check}`);
-    case 'ENOENT':
-      return new ConfigError(`cannot connect to PostgreSQL (database "${database}"): no server socket ${address}; is the server running? ${check}`);
-    case 'ENOTFOUND': case 'EAI_AGAIN':
-      return new ConfigError(`cannot connect to PostgreSQL (database "${database}"): host ${options.host} not found; ${check}`);
-    case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH':
-      return new ConfigError(`cannot connect to PostgreSQL at ${address} (database "${database}"): ${code === 'ETIMEDOUT' ? 'no answer' : 'unreachable'}; check the host, the port and the firewall`);
-    case '28P01':
-      return new ConfigError(`PostgreSQL at ${address} rejected the password of user "${user}" (database "${database}"); check the user and password in --dest or PGPASSWORD`);
-    case '28000':
-      if (/no encryption/i.test(message)) {
-        return new ConfigError(`PostgreSQL at ${address} accepts user "${user}" only over SSL: add ?sslmode=require to --dest`);
-      }
-      return new ConfigError(`PostgreSQL at ${address} refused user "${user}" for database "${database}": ${message}; check the user in --dest and the server's pg_hba.conf`);
-    case '3D000':
-      return new ConfigError(`database "${database}" does not exist on PostgreSQL at ${address}; create it (createdb -h ${options.host} -p ${options.port} -U ${user} ${database}) or name another in --dest`);
-    case '42501':
-      return new ConfigError(`user "${user}" may not connect to database "${database}" on PostgreSQL at ${address}: ${message}`);
-    case '53300':
-      return new ConfigError(`PostgreSQL at ${address} has too many connections; retry later or raise max_connections`);
-    case '57P03':
-      return new ConfigError(`PostgreSQL at ${address} is starting up or shutting down; retry in a moment`);
-  }
-  if (/password must be a string|no password (was )?(supplied|provided)/i.test(message)) {
-    return new ConfigError(`PostgreSQL at ${address} asks for a password for user "${user}": put it in --dest (postgres://${user}:<password>@…) or set PGPASSWORD`);
-  }
-  if (/does not support SSL/i.test(message)) {
-    return new ConfigError(`PostgreSQL at ${address} does not accept SSL connections; remove sslmode=${options.sslMode} from --dest`);
-  }
-  if (/timeout/i.test(message)) {
-    return new ConfigError(`cannot connect to PostgreSQL at ${address} (database "${database}"): no answer within ${options.connectTimeoutSeconds} s; check the host, the port and the firewall`);
-  }
-  return new ConfigError(`cannot connect to PostgreSQL at ${address} (database "${database}", user "${user}"): ${message}`);
 }

@@ -1,6 +1,6 @@
 /**
- * The Parquet lake on S3 (`s3://bucket/prefix`): ./parquet.ts writes every file into a local cache directory
- * first, and this store uploads it. The lake writer publishes in an order that keeps readers safe (batch files
+ * The Parquet lake on S3 (`s3://bucket/prefix`, parsed by ./lake-uri.ts): ./parquet.ts writes every file into a
+ * local cache directory first, and this store uploads it. The lake writer publishes in an order that keeps readers safe (batch files
  * before the state naming them; a version's data files before its manifest; the manifest before the state),
  * and this store uploads each `publish` completely before returning, so the bucket sees the same order.
  * State and manifests are read from the bucket, and a file the cache lacks (a pass resumed on another
@@ -21,10 +21,10 @@ import type { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '../core/errors.js';
-import {
-  LakeLock, ParquetDestination, keepOption, localPath, prepareLakeDirectory, splitLakeUri,
-} from './parquet.js';
-import type { LakeStore } from './parquet.js';
+import { localPath } from './lake-files.js';
+import { LakeLock } from './lake-lock.js';
+import { prepareLakeDirectory } from './lake-store.js';
+import type { LakeStore } from './lake-store.js';
 
 /** The SDK, loaded on open: DuckDB and PostgreSQL users do not pay for its start-up. */
 type S3Module = typeof S3Sdk;
@@ -117,25 +117,14 @@ export class S3LakeStore implements LakeStore {
   }
 
   async list(folder: string): Promise<string[]> {
-    const { client, s3 } = this.connected();
     const names = new Set<string>(listLocal(localPath(this.root, folder)));
     const prefix = `${this.key(folder)}/`;
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await client.send(new s3.ListObjectsV2Command({
-          Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ...(token && { ContinuationToken: token }),
-        }));
-      } catch (error) {
-        throw this.failure('list', `${folder}/`, error);
-      }
+    for await (const page of this.listPages(prefix, `${folder}/`, '/')) {
       for (const common of page.CommonPrefixes ?? []) {
         if (common.Prefix) names.add(common.Prefix.slice(prefix.length).replace(/\/$/, ''));
       }
       for (const object of page.Contents ?? []) if (object.Key) names.add(object.Key.slice(prefix.length));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return [...names].filter((name) => name !== '').sort();
   }
 
@@ -187,22 +176,10 @@ export class S3LakeStore implements LakeStore {
 
   async removeFolder(path: string): Promise<void> {
     rmSync(localPath(this.root, path), { recursive: true, force: true });
-    const { client, s3 } = this.connected();
-    const prefix = `${this.key(path)}/`;
     const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await client.send(new s3.ListObjectsV2Command({
-          Bucket: this.bucket, Prefix: prefix, ...(token && { ContinuationToken: token }),
-        }));
-      } catch (error) {
-        throw this.failure('list', `${path}/`, error);
-      }
+    for await (const page of this.listPages(`${this.key(path)}/`, `${path}/`)) {
       for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     await this.deleteKeys(keys, `${path}/`);
   }
 
@@ -210,6 +187,24 @@ export class S3LakeStore implements LakeStore {
 
   private key(path: string): string {
     return this.prefix ? `${this.prefix}/${path}` : path;
+  }
+
+  /** The pages of a ListObjectsV2 listing of `prefix`; `what` names the folder in errors. */
+  private async *listPages(prefix: string, what: string, delimiter?: string): AsyncGenerator<S3Sdk.ListObjectsV2CommandOutput> {
+    const { client, s3 } = this.connected();
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await client.send(new s3.ListObjectsV2Command({
+          Bucket: this.bucket, Prefix: prefix, ...(delimiter && { Delimiter: delimiter }), ...(token && { ContinuationToken: token }),
+        }));
+      } catch (error) {
+        throw this.failure('list', what, error);
+      }
+      yield page;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 
   private connected(): { client: S3Client; s3: S3Module } {
@@ -309,18 +304,4 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
     while (next < items.length) await work(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_TRANSFERS, items.length) }, worker));
-}
-
-/** `s3://bucket[/prefix][?keep=N&cache=<dir>]`. */
-export function s3DestinationFromUri(uri: string, env: NodeJS.ProcessEnv = process.env): ParquetDestination {
-  const hint = 's3://<bucket>/<prefix>';
-  const { location, options } = splitLakeUri(uri, ['keep', 'cache'], hint);
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
-  const bucket = match?.[1] ?? '';
-  if (!match || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new ConfigError(`"${location}" does not name an S3 bucket: use --dest ${hint}, e.g. --dest s3://my-bucket/activecampaign`);
-  }
-  const cache = options.get('cache');
-  const store = new S3LakeStore({ bucket, prefix: match[2] ?? '', env, ...(cache && { cacheDir: cache }) });
-  return new ParquetDestination({ store, keep: keepOption(options, hint), description: `Parquet lake ${store.location}` });
 }

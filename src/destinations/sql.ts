@@ -3,7 +3,6 @@
  * logical type (tables.md 1.2). Every identifier is double-quoted: many column names are keywords.
  */
 import type { LogicalType, TableDef } from '../catalog/index.js';
-import type { TypedRow, TypedValue } from '../core/contract.js';
 
 export type SqlDialect = 'duckdb' | 'postgres';
 
@@ -63,53 +62,12 @@ export function commentStatements(table: TableDef, name: string, schema?: string
   return statements;
 }
 
+/** `CREATE TABLE` for a table (columns, key) under `name`, then the `COMMENT ON` statements describing it. */
+export function createTableStatements(table: TableDef, name: string, dialect: SqlDialect, schema?: string): string[] {
+  return [createTableSql(table, name, dialect, schema === undefined ? {} : { schema }), ...commentStatements(table, name, schema)];
+}
+
 /** Name of the staging copy a full pass fills before it replaces the live table. */
 export function stagingName(table: TableDef): string {
   return `_acsync_staging_${table.name}`;
-}
-
-/** Indexes of a table's primary-key columns in its column order. */
-export function keyIndexes(table: TableDef): number[] {
-  return table.primaryKey.map((key) => table.columns.findIndex((c) => c.name === key));
-}
-
-/**
- * A batch's rows with one row per primary key, the last one of a repeated key (an upsert statement cannot
- * touch a key twice); rows with a NULL key part are dropped: a key column is NOT NULL, and the typing step
- * has already counted the unconvertible value. Throws if a row does not have one value per column.
- */
-export function latestPerKey(table: TableDef, rows: readonly TypedRow[]): TypedRow[] {
-  const indexes = keyIndexes(table);
-  const single = indexes.length === 1 ? indexes[0]! : -1;
-  const width = table.columns.length;
-  const positions = new Map<TypedValue | string, number>();
-  const kept: TypedRow[] = [];
-  for (const row of rows) {
-    if (row.length !== width) {
-      throw new Error(`a row for table ${table.name} has ${row.length} values; the table has ${width} columns`);
-    }
-    let key: TypedValue | string;
-    if (single >= 0) {
-      key = row[single]!;
-      if (key === null) continue;
-    } else {
-      let composite = '';
-      let complete = true;
-      for (const index of indexes) {
-        const part = row[index];
-        if (part === null || part === undefined) complete = false;
-        composite += `${typeof part}:${String(part)}\u0000`;
-      }
-      if (!complete) continue;
-      key = composite;
-    }
-    const previous = positions.get(key);
-    if (previous === undefined) {
-      positions.set(key, kept.length);
-      kept.push(row);
-    } else {
-      kept[previous] = row;
-    }
-  }
-  return kept;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { getTable } from '../../src/catalog/index.js';
 import type { TableDef } from '../../src/catalog/index.js';
-import type { Manifest } from '../../src/destinations/parquet.js';
+import type { Manifest } from '../../src/destinations/lake-layout.js';
 import type { TypedRow } from '../../src/core/contract.js';
 import { readTypedWithDuckDb } from './oracle.js';
 

@@ -1,0 +1,23 @@
+/**
+ * What the lake's embedded DuckDB writes with: the temporary load table a batch is appended to (one per
+ * connection, so one per table writer), and the options every Parquet file is written with.
+ */
+import type { LogicalType, TableDef } from '../catalog/index.js';
+import { quoteIdentifier } from './sql.js';
+
+/** Column types in DuckDB; TIMESTAMPTZ so that the files say isAdjustedToUTC=true (tables.md 1.2). */
+const DUCKDB_TYPES: Readonly<Record<LogicalType, string>> = {
+  float: 'DOUBLE', text: 'VARCHAR', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMPTZ',
+};
+
+export const PARQUET_OPTIONS = '(FORMAT parquet, COMPRESSION zstd)';
+
+/** The load table's name, and that name quoted. */
+export const LOAD_TABLE_NAME = '_acsync_load';
+export const LOAD_TABLE = quoteIdentifier(LOAD_TABLE_NAME);
+
+/** The temporary table a batch is appended to before it is copied into its Parquet file (one per connection). */
+export function loadTableSql(table: TableDef): string {
+  const columns = table.columns.map((c) => `${quoteIdentifier(c.name)} ${DUCKDB_TYPES[c.type]}`);
+  return `CREATE OR REPLACE TEMPORARY TABLE ${LOAD_TABLE} (${columns.join(', ')})`;
+}

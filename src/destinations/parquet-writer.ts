@@ -1,0 +1,172 @@
+/**
+ * The Parquet lake's table writer: each committed batch becomes a staged Parquet file, and `finish` merges the
+ * staged batches (and, incremental, the previous version) into a new version, in the publishing order of
+ * ./parquet.ts.
+ */
+import { mkdirSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ReplicationMode, TableDef } from '../catalog/index.js';
+import type { Batch, TableState, TableWriter } from '../core/contract.js';
+import { latestPerKey, parentsToReplace } from './batches.js';
+import { appendChunks, ChunkBuilder } from './duckdb-chunks.js';
+import { fsyncPath } from './lake-files.js';
+import { batchFile, parentsFile, stagingFolder, stagingRoot } from './lake-layout.js';
+import type { Manifest, Staging } from './lake-layout.js';
+import type { ParquetDestination } from './parquet.js';
+import { LOAD_TABLE, LOAD_TABLE_NAME, PARQUET_OPTIONS } from './parquet-sql.js';
+import { quoteIdentifier, quoteLiteral } from './sql.js';
+
+export class ParquetTableWriter implements TableWriter {
+  private closed = false;
+  private readonly chunkBuilder: ChunkBuilder;
+  /** Tail of this writer's work: commits and finish run one at a time, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly destination: ParquetDestination,
+    private readonly table: TableDef,
+    private readonly mode: ReplicationMode,
+    /** This writer's own connection, holding its load table. */
+    private readonly connection: DuckDBConnection,
+    private staging: Staging,
+    /** The published version the pass started from. */
+    private readonly version: number,
+  ) {
+    this.chunkBuilder = new ChunkBuilder(table, 'TIMESTAMPTZ');
+  }
+
+  async commit(batch: Batch, state: TableState): Promise<void> {
+    this.checkOpen();
+    // Chunks are built before queueing: the caller may reuse its row arrays as soon as this returns.
+    const chunks = this.chunkBuilder.chunks(latestPerKey(this.table, batch.rows));
+    const parents = this.replacedParents(batch.replaceChildrenOf);
+    return this.serial(async () => {
+      const { table, staging, destination } = this;
+      if (chunks.length === 0 && parents === null) {
+        // Nothing to stage: only the stream position moves on.
+        await destination.saveState(table.name, state, this.version, staging);
+        return;
+      }
+      const n = staging.batches + 1;
+      mkdirSync(destination.local(stagingFolder(table.name, staging.id)), { recursive: true });
+      const files = [batchFile(table.name, staging.id, n)];
+      await appendChunks(this.connection, LOAD_TABLE_NAME, chunks);
+      try {
+        await this.connection.run(`COPY ${LOAD_TABLE} TO ${quoteLiteral(destination.local(files[0]!))} ${PARQUET_OPTIONS}`);
+      } finally {
+        await this.connection.run(`DELETE FROM ${LOAD_TABLE}`);
+      }
+      if (parents) {
+        files.push(parentsFile(table.name, staging.id, n));
+        // Ids are finite numbers, so they are written as numeric literals: no quoting question arises.
+        await this.connection.run(
+          `COPY (SELECT unnest([${parents.ids.join(', ')}]::DOUBLE[]) AS parent) TO ${quoteLiteral(destination.local(files[1]!))} ${PARQUET_OPTIONS}`,
+        );
+      }
+      for (const file of files) fsyncPath(destination.local(file));
+      fsyncPath(destination.local(stagingFolder(table.name, staging.id)));
+      await destination.store.publish(files);
+      const next: Staging = { ...staging, batches: n, ...(parents && { replaceColumn: parents.column }) };
+      // The batch counts from here on: the state file naming it is the commit.
+      await destination.saveState(table.name, state, this.version, next);
+      this.staging = next;
+    });
+  }
+
+  async finish(state: TableState): Promise<void> {
+    this.checkOpen();
+    this.closed = true;
+    return this.serial(async () => {
+      try {
+        await this.publish(state);
+      } finally {
+        this.connection.closeSync();
+      }
+    });
+  }
+
+  async abort(): Promise<void> {
+    // Nothing of this pass is published before `finish`; the staged batches stay for a resume.
+    if (this.closed) return;
+    this.closed = true;
+    await this.serial(async () => this.connection.closeSync()).catch(() => undefined);
+  }
+
+  private async publish(state: TableState): Promise<void> {
+    const { table, staging, destination } = this;
+    const previous = destination.manifest(table.name);
+    if (!previous) throw new Error(`table ${table.name} has no published version in ${destination.store.location}`);
+    let version = previous.version;
+    if (this.mode === 'full' || staging.batches > 0) {
+      version = previous.version + 1;
+      const select = await this.mergeSql(previous);
+      await destination.publishVersion(table, this.connection, version, select, state);
+    } else {
+      // An incremental pass that staged nothing leaves the rows as they are: only the state moves on.
+    }
+    await destination.saveState(table.name, state, version, null);
+    await destination.store.removeFolder(stagingRoot(table.name));
+    await destination.pruneVersions(table.name);
+    await destination.writeViews();
+  }
+
+  /**
+   * The new version as one query over files. Each row carries the number of the batch it came from (0: the
+   * previous version, incremental only); the latest row of each key wins; a row is then dropped if a later
+   * batch replaced its parent's children. That is what applying the batches one after the other would give.
+   */
+  private async mergeSql(previous: Manifest): Promise<string> {
+    const { table, staging, destination } = this;
+    const columns = table.columns.map((c) => quoteIdentifier(c.name)).join(', ');
+    const key = table.primaryKey.map(quoteIdentifier).join(', ');
+    const list = (paths: readonly string[]) => `[${paths.map((p) => quoteLiteral(destination.local(p))).join(', ')}]`;
+    // The file name column gets a name no catalog column (an API key) can have.
+    const numberOf = (prefix: string) => `CAST(regexp_extract(_acsync_file, '${prefix}-(\\d+)\\.parquet$', 1) AS INTEGER)`;
+
+    const sources = [`SELECT ${columns}, 0 AS _acsync_batch FROM ${LOAD_TABLE} WHERE false`];
+    if (this.mode === 'incremental') {
+      const files = previous.files.map((file) => `${table.name}/${file}`);
+      for (const file of files) await destination.store.fetch(file);
+      sources.push(`SELECT ${columns}, 0 AS _acsync_batch FROM read_parquet(${list(files)})`);
+    }
+    const batches = Array.from({ length: staging.batches }, (_, i) => batchFile(table.name, staging.id, i + 1));
+    if (batches.length > 0) {
+      sources.push(`SELECT ${columns}, ${numberOf('batch')} AS _acsync_batch FROM read_parquet(${list(batches)}, filename = '_acsync_file')`);
+    }
+    const latest = `SELECT * FROM (${sources.join(' UNION ALL ')}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY _acsync_batch DESC) = 1`;
+
+    const stagedNames = new Set(await destination.store.list(stagingFolder(table.name, staging.id)));
+    const parents: string[] = [];
+    for (let n = 1; n <= staging.batches; n++) {
+      const file = parentsFile(table.name, staging.id, n);
+      if (stagedNames.has(file.slice(file.lastIndexOf('/') + 1))) parents.push(file);
+    }
+    if (parents.length === 0 || !staging.replaceColumn) return `SELECT ${columns} FROM (${latest}) ORDER BY ${key}`;
+    const replaced = `SELECT parent, max(${numberOf('parents')}) AS replaced_in FROM read_parquet(${list(parents)}, filename = '_acsync_file') GROUP BY parent`;
+    const qualified = table.columns.map((c) => `latest.${quoteIdentifier(c.name)}`).join(', ');
+    return `SELECT ${qualified} FROM (${latest}) AS latest LEFT JOIN (${replaced}) AS replaced
+      ON latest.${quoteIdentifier(staging.replaceColumn)} = replaced.parent
+      WHERE replaced.replaced_in IS NULL OR replaced.replaced_in <= latest._acsync_batch
+      ORDER BY ${table.primaryKey.map((k) => `latest.${quoteIdentifier(k)}`).join(', ')}`;
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`the writer of table ${this.table.name} is already finished or aborted`);
+  }
+
+  private replacedParents(parents: Batch['replaceChildrenOf']): { column: string; ids: number[] } | null {
+    if (!parents) return null;
+    const replaced = parentsToReplace(this.table, parents);
+    const replaceColumn = this.staging.replaceColumn;
+    if (replaceColumn !== undefined && replaceColumn !== parents.column) {
+      throw new Error(`table ${this.table.name}: a pass replaces children by one column, not by both ${replaceColumn} and ${parents.column}`);
+    }
+    return replaced.ids.length === 0 ? null : replaced;
+  }
+}
