@@ -5,7 +5,7 @@
 import type { LogicalType, TableDef } from '../catalog/index.js';
 import { quoteIdentifier } from './sql.js';
 
-/** Column types in DuckDB; TIMESTAMPTZ so that the files say isAdjustedToUTC=true (tables.md 1.2). */
+/** Column types in DuckDB; TIMESTAMPTZ so that the files say isAdjustedToUTC=true (docs/tables.md 1.2). */
 const DUCKDB_TYPES: Readonly<Record<LogicalType, string>> = {
   float: 'DOUBLE', text: 'VARCHAR', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMPTZ',
 };

@@ -12,9 +12,21 @@ import { appendChunks, ChunkBuilder } from './duckdb-chunks.js';
 import { fsyncPath } from './lake-files.js';
 import { batchFile, parentsFile, stagingFolder, stagingRoot } from './lake-layout.js';
 import type { Manifest, Staging } from './lake-layout.js';
-import type { ParquetDestination } from './parquet.js';
+import type { LakeStore } from './lake-store.js';
 import { LOAD_TABLE, LOAD_TABLE_NAME, PARQUET_OPTIONS } from './parquet-sql.js';
 import { quoteIdentifier, quoteLiteral } from './sql.js';
+
+/** What a table writer needs of its lake; the Parquet destination (./parquet.ts) provides it. */
+export interface WriterLake {
+  readonly store: LakeStore;
+  /** The local path of a lake path. */
+  local(path: string): string;
+  manifest(table: string): Manifest | undefined;
+  publishVersion(table: TableDef, connection: DuckDBConnection, version: number, select: string, state: TableState | undefined): Promise<Manifest>;
+  saveState(table: string, state: TableState, version: number, staging: Staging | null): Promise<void>;
+  pruneVersions(table: string): Promise<void>;
+  writeViews(): Promise<void>;
+}
 
 export class ParquetTableWriter implements TableWriter {
   private closed = false;
@@ -23,7 +35,7 @@ export class ParquetTableWriter implements TableWriter {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly destination: ParquetDestination,
+    private readonly destination: WriterLake,
     private readonly table: TableDef,
     private readonly mode: ReplicationMode,
     /** This writer's own connection, holding its load table. */

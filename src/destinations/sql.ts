@@ -1,6 +1,6 @@
 /**
  * SQL text shared by the SQL destinations: identifier and literal quoting, and the physical type of each
- * logical type (tables.md 1.2). Every identifier is double-quoted: many column names are keywords.
+ * logical type (docs/tables.md 1.2). Every identifier is double-quoted: many column names are keywords.
  */
 import type { LogicalType, TableDef } from '../catalog/index.js';
 
@@ -38,7 +38,7 @@ export function columnList(table: TableDef): string {
 
 /**
  * `CREATE TABLE` for a table's columns (catalog order, physical types) and primary key, under `name`
- * (the live name, or a staging name). Foreign keys stay logical (tables.md 1.7): no constraint.
+ * (the live name, or a staging name). Foreign keys stay logical (docs/tables.md 1.7): no constraint.
  */
 export function createTableSql(table: TableDef, name: string, dialect: SqlDialect,
   options: { ifNotExists?: boolean; temporary?: boolean; primaryKey?: boolean; schema?: string } = {}): string {
