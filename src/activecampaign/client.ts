@@ -4,7 +4,7 @@ import { USER_AGENT } from '../core/version.js';
 import { linkedAbort } from './abort.js';
 import { ApiError, ConfigError, type ApiErrorKind } from '../core/errors.js';
 import { DEFAULT_MAX_WAIT_SECONDS } from '../core/defaults.js';
-import { errorMessageFromBody } from './error-body.js';
+import { errorMessageFromBody, permissionDenial } from './error-body.js';
 import type { RateLimitInfo, RequestBudget } from './rate-limiter.js';
 import { normalizeBaseUrl } from './url.js';
 
@@ -99,7 +99,11 @@ class Fatal {
 }
 
 const RETRIABLE_STATUS = new Set([408, 500, 502, 503, 504]);
+/** 403s retried on a list endpoint (intermittent 403s are seen on valid keys, docs section 5). */
 const MAX_FORBIDDEN_RETRIES = 2;
+/** On the credential check a 403 almost always is a bad key: one quick retry, not 13 s of backoff. */
+const MAX_AUTH_FORBIDDEN_RETRIES = 1;
+const AUTH_RETRY_MAX_MS = 500;
 /** A throttle without Retry-After waits the backoff ceiling, at most this long. */
 const MAX_THROTTLE_BACKOFF_MS = 60_000;
 /** Shared waits ending within this of one already announced are the same wait. */
@@ -127,6 +131,8 @@ export class ActiveCampaignClient {
   private readonly announceWaitMs: number;
   private readonly userAgent: string;
   private readonly onEvent: ((event: ClientEvent) => void) | undefined;
+  /** True once any HTTP answer arrived: a refused connection before that means a wrong URL. */
+  private answered = false;
   /** After a throttle beyond maxWaitMs: no request before this (epoch ms). */
   private blockedUntil = 0;
   private blockedStatus: number | undefined;
@@ -161,7 +167,10 @@ export class ActiveCampaignClient {
     return this.request(path, params, signal, 'permission', priority);
   }
 
-  /** The key's user (`GET /users/me` → `user`): the credential check. A 401 or 403 here means a bad key or URL. */
+  /**
+   * The key's user (`GET /users/me` → `user`): the credential check. A 401 or 403 here means a bad key or URL:
+   * a 401 fails at once, a 403 after one quick retry.
+   */
   async me(signal?: AbortSignal): Promise<Record<string, unknown>> {
     const path = '/users/me';
     const body = await this.request(path, undefined, signal, 'auth');
@@ -212,10 +221,12 @@ export class ActiveCampaignClient {
       } else {
         attempts += 1;
         if (failure.status === 403) forbidden += 1;
-        if (attempts >= this.maxAttempts || (failure.status === 403 && forbidden > MAX_FORBIDDEN_RETRIES)) {
-          throw this.giveUp(path, tries, failure);
+        const forbiddenRetries = forbiddenKind === 'auth' ? MAX_AUTH_FORBIDDEN_RETRIES : MAX_FORBIDDEN_RETRIES;
+        if (attempts >= this.maxAttempts || (failure.status === 403 && forbidden > forbiddenRetries)) {
+          throw this.giveUp(path, tries, forbidden, failure);
         }
         delayMs = Math.round(Math.random() * this.backoffCeiling(attempts));
+        if (failure.status === 403 && forbiddenKind === 'auth') delayMs = Math.min(delayMs, AUTH_RETRY_MAX_MS);
         const next = `attempt ${attempts + 1} of ${this.maxAttempts}`;
         if (failure.status === 503) {
           // A bare 503 may be the account's throttling (docs section 5): nobody else starts during this backoff.
@@ -262,6 +273,7 @@ export class ActiveCampaignClient {
         redirect: 'manual',
         signal: abort.signal,
       });
+      this.answered = true;
       status = response.status;
       statusText = response.statusText;
       contentType = response.headers.get('content-type') ?? '';
@@ -277,6 +289,13 @@ export class ActiveCampaignClient {
       if (cause === 'ENOTFOUND') {
         return new Fatal(
           new ApiError('unavailable', `cannot find the host ${url.hostname}: check the URL (copy it from ${WHERE})`, path),
+        );
+      }
+      // Nothing listening before this client ever had an answer: a wrong URL or port. Later in a run the
+      // server may be restarting, so a refusal is retried then.
+      if (cause === 'ECONNREFUSED' && !this.answered) {
+        return new Fatal(
+          new ApiError('unavailable', `nothing accepts connections at ${hostAndPort(url)} (connection refused): check the URL (copy it from ${WHERE})`, path),
         );
       }
       const timedOut = abort.timedOut;
@@ -317,7 +336,15 @@ export class ActiveCampaignClient {
       );
     }
     if (status === 401) return new Fatal(this.authError(path, status, said));
-    if (status === 403) return new Failure({ reason: said, finalKind: forbiddenKind, status });
+    if (status === 403) {
+      if (forbiddenKind === 'auth') return new Failure({ reason: said, finalKind: 'auth', status });
+      // Only an answer that talks about a permission is one; a bare "Forbidden" from a flaky server is not.
+      const denial = permissionDenial(parsed);
+      if (denial === undefined) return new Failure({ reason: said, finalKind: 'unavailable', status });
+      const detail = this.redact(oneLine(denial));
+      const reason = detail === message ? said : `${said}: ${detail}`;
+      return new Failure({ reason, finalKind: 'permission', status });
+    }
     if (status === 404) {
       return new Fatal(new ApiError('not_found', `ActiveCampaign has no ${path} (${said})`, path, status));
     }
@@ -366,7 +393,7 @@ export class ActiveCampaignClient {
     }
   }
 
-  private giveUp(path: string, tries: number, failure: Failure): ApiError {
+  private giveUp(path: string, tries: number, forbidden: number, failure: Failure): ApiError {
     const attempts = tries === 1 ? '1 attempt' : `${tries} attempts`;
     switch (failure.finalKind) {
       case 'auth':
@@ -386,6 +413,15 @@ export class ActiveCampaignClient {
           failure.status,
         );
       default:
+        if (failure.status === 403) {
+          return new ApiError(
+            'unavailable',
+            `ActiveCampaign refused ${path} ${forbidden} times (last: ${failure.reason}) without naming a missing permission; ` +
+              'the key passed the credential check, so the server may be failing: try again later',
+            path,
+            failure.status,
+          );
+        }
         return new ApiError(
           'unavailable',
           `ActiveCampaign did not answer ${path} after ${attempts} (last: ${failure.reason})`,
@@ -528,6 +564,11 @@ function seconds(ms: number): string {
   if (ms >= 120_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+/** host:port of a URL, the default port spelled out. */
+function hostAndPort(url: URL): string {
+  return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 }
 
 /** A short name for a network failure: the system error code when there is one (ECONNRESET, UND_ERR_SOCKET...). */
