@@ -263,3 +263,12 @@ test('RateLimit-Remaining: 0 that our own starts explain adds no hold', async ()
 test('a bad window margin is refused', () => {
   assert.throws(() => new RequestBudget({ requestsPerSecond: 4, windowMarginMs: -1 }), ConfigError);
 });
+
+test('a throttle asking for no wait (Retry-After: 0) still lowers the pace', () => {
+  const budget = new RequestBudget({ requestsPerSecond: 5 });
+  budget.pause(0);
+  assert.equal(budget.currentRate, 4.5);
+  budget.pause(-1);
+  budget.pause(Number.NaN);
+  assert.equal(budget.currentRate, 4.5, 'nonsense is ignored');
+});

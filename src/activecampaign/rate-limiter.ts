@@ -217,10 +217,11 @@ export class RequestBudget {
    * After a throttle: no request of this budget starts before now + ms (requests in flight are left alone).
    * The first throttle of an episode (one arriving while no pause is running) also halves an adaptive in-flight
    * limit and lowers the pace ×0.9, not below half the configured rate; the throttles of the requests that
-   * were in flight with it are echoes of the same overload and only extend the pause.
+   * were in flight with it are echoes of the same overload and only extend the pause. A throttle that asks
+   * for no wait at all (`Retry-After: 0`) still counts as one.
    */
   pause(ms: number): void {
-    if (!Number.isFinite(ms) || ms <= 0) return;
+    if (!Number.isFinite(ms) || ms < 0) return;
     const now = performance.now();
     if (now >= this.pausedUntil) {
       if (this.adaptive) this.limit = Math.max(1, Math.floor(this.limit / 2));
@@ -260,7 +261,8 @@ export class RequestBudget {
     }
     if (info.remaining === 0) {
       const span = windowSeconds * 1000 + this.marginMs;
-      const ours = this.countStarts(info.startedAt - span, info.startedAt);
+      // The request itself counts: its recorded start may be a fraction of a millisecond after `startedAt`.
+      const ours = this.countStarts(info.startedAt - span, info.startedAt + 1);
       if (limit === undefined || ours < limit) {
         const until = info.startedAt + span;
         const now = performance.now();
