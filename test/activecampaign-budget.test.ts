@@ -148,3 +148,127 @@ test('a fixed maxInFlight does not adapt', async () => {
   budget.pause(1);
   assert.equal(budget.maxInFlight, 3);
 });
+
+/** Start times of `count` requests taken as fast as the budget allows, ms from the first call. */
+async function startTimes(budget: RequestBudget, count: number): Promise<number[]> {
+  const started = performance.now();
+  const times = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const release = await budget.acquire();
+      const at = performance.now() - started;
+      release();
+      return at;
+    }),
+  );
+  return times.sort((a, b) => a - b);
+}
+
+test('at 5/s no more than 5 starts fall within any second plus the margin', async () => {
+  const budget = new RequestBudget({ requestsPerSecond: 5, maxInFlight: 20, windowMarginMs: 50 });
+  const times = await startTimes(budget, 12);
+  // Measured where the caller resumes, a few ms after the budget's start: half the margin is kept as slack.
+  for (let i = 5; i < times.length; i++) {
+    const span = (times[i] as number) - (times[i - 5] as number);
+    assert.ok(span >= 1025, `starts ${i - 5} and ${i} are ${span.toFixed(1)} ms apart: 6 starts within a window`);
+  }
+  // Even pacing alone would start the 6th at 1000 ms; with the window it starts at 1050 and the 12th at 2300.
+  assert.ok((times[11] as number) < 2800, `12 starts took ${(times[11] as number).toFixed(0)} ms`);
+});
+
+test('the default pace of 4.8/s stays close to 5 per second', async () => {
+  const budget = new RequestBudget({ requestsPerSecond: 4.8 });
+  const times = await startTimes(budget, 11);
+  const elapsed = times[10] as number;
+  // 10 intervals: 2083 ms at 4.8/s, 2100 ms with the window; a strict 5/s limiter allows 2000.
+  assert.ok(elapsed >= 2050 && elapsed < 2400, `10 intervals took ${elapsed.toFixed(0)} ms`);
+  for (let i = 5; i < times.length; i++) assert.ok((times[i] as number) - (times[i - 5] as number) >= 1025);
+});
+
+test('a throttle lowers the pace ×0.9 once per episode, never below half the rate; successes bring it back slowly', () => {
+  const budget = new RequestBudget({ requestsPerSecond: 5 });
+  assert.equal(budget.currentRate, 5);
+  budget.pause(20);
+  assert.equal(budget.currentRate, 4.5);
+  budget.pause(20); // a second throttle within the same pause: an echo of the same overload
+  assert.equal(budget.currentRate, 4.5);
+  for (let i = 0; i < 49; i++) budget.noteSuccess();
+  assert.equal(budget.currentRate, 4.5);
+  budget.noteSuccess();
+  assert.ok(Math.abs(budget.currentRate - 4.59) < 1e-9, `after 50 successes: ${budget.currentRate}`);
+  for (let i = 0; i < 5000; i++) budget.noteSuccess();
+  assert.equal(budget.currentRate, 5, 'never above the configured rate');
+});
+
+test('throttles in separate episodes keep lowering the pace down to half the configured rate', async () => {
+  const budget = new RequestBudget({ requestsPerSecond: 4 });
+  for (let i = 0; i < 12; i++) {
+    budget.pause(2);
+    await sleep(5);
+  }
+  assert.equal(budget.currentRate, 2);
+});
+
+test('a lowered pace spaces starts further apart', async () => {
+  const budget = new RequestBudget({ requestsPerSecond: 20, maxInFlight: 10 });
+  for (let i = 0; i < 7; i++) {
+    budget.pause(1);
+    await sleep(3);
+  }
+  assert.equal(budget.currentRate, 10);
+  const times = await startTimes(budget, 4);
+  assert.ok((times[3] as number) >= 295, `3 intervals at 10/s took ${(times[3] as number).toFixed(0)} ms`);
+});
+
+test('RateLimit-Limit below the rate becomes the ceiling; a higher one never raises it past the configured rate', () => {
+  const budget = new RequestBudget({ requestsPerSecond: 5 });
+  assert.deepEqual(budget.observeRateLimit({ limit: 10, startedAt: performance.now() }), {});
+  assert.deepEqual(budget.observeRateLimit({ limit: 3, startedAt: performance.now() }), { ceilingChanged: 3 });
+  assert.equal(budget.currentRate, 3);
+  assert.equal(budget.rateCeiling, 3);
+  assert.deepEqual(budget.observeRateLimit({ limit: 3, startedAt: performance.now() }), {}, 'no change, no news');
+  assert.deepEqual(budget.observeRateLimit({ limit: 120, windowSeconds: 60, startedAt: performance.now() }), { ceilingChanged: 2 });
+  assert.deepEqual(budget.observeRateLimit({ limit: 5, startedAt: performance.now() }), { ceilingChanged: 5 });
+  assert.equal(budget.currentRate, 2, 'a raised ceiling is reached by recovering, not at once');
+  assert.deepEqual(budget.observeRateLimit({ limit: 0, startedAt: performance.now() }), {}, 'a zero limit is ignored');
+});
+
+test('RateLimit-Remaining: 0 that others explain holds the next start until the window clears', async () => {
+  const budget = new RequestBudget({ requestsPerSecond: 1000, windowMarginMs: 20 });
+  const release = await budget.acquire();
+  const startedAt = performance.now();
+  release();
+  // One request of ours in the window, yet the server's window of 5 is full: someone else uses the account.
+  const effect = budget.observeRateLimit({ limit: 5, remaining: 0, startedAt });
+  assert.ok(effect.heldMs !== undefined && effect.heldMs > 900 && effect.heldMs <= 1020, `held ${effect.heldMs} ms`);
+  (await budget.acquire())();
+  const waited = performance.now() - startedAt;
+  assert.ok(waited >= 1015 && waited < 1500, `the next start came ${waited.toFixed(0)} ms later`);
+});
+
+test('RateLimit-Remaining: 0 that our own starts explain adds no hold', async () => {
+  const budget = new RequestBudget({ requestsPerSecond: 50 });
+  let startedAt = 0;
+  for (let i = 0; i < 5; i++) {
+    const release = await budget.acquire();
+    startedAt = performance.now();
+    release();
+  }
+  // A window of 5 per 100 ms is 50/s, the configured rate: our 5 starts fill it.
+  assert.deepEqual(budget.observeRateLimit({ limit: 5, windowSeconds: 0.1, remaining: 0, startedAt }), {});
+  const before = performance.now();
+  (await budget.acquire())();
+  assert.ok(performance.now() - before < 100, 'the next start keeps its pace');
+});
+
+test('a bad window margin is refused', () => {
+  assert.throws(() => new RequestBudget({ requestsPerSecond: 4, windowMarginMs: -1 }), ConfigError);
+});
+
+test('a throttle asking for no wait (Retry-After: 0) still lowers the pace', () => {
+  const budget = new RequestBudget({ requestsPerSecond: 5 });
+  budget.pause(0);
+  assert.equal(budget.currentRate, 4.5);
+  budget.pause(-1);
+  budget.pause(Number.NaN);
+  assert.equal(budget.currentRate, 4.5, 'nonsense is ignored');
+});

@@ -97,18 +97,43 @@ test('429: waits Retry-After, pauses the shared budget, then succeeds', async ()
   assert.deepEqual(client.stats.byStatus, { '200': 1, '429': 1 });
 });
 
-test('429: a Retry-After longer than maxRetryAfterMs is cut to it; without one, the backoff is used', async () => {
-  const server = await serve(sequence(json(429, {}, { 'retry-after': '3600' }), raw(429, ''), ok));
-  const { client, events } = clientFor(server, { maxRetryAfterMs: 60, retryBaseMs: 40 });
+test('429: a Retry-After beyond maxWaitMs is not cut: the request ends as throttled with the time to retry', async () => {
+  const server = await serve(json(429, {}, { 'retry-after': '3600' }));
+  const { client, events } = clientFor(server);
+  const started = performance.now();
+  const before = Date.now();
+  const error = await apiError(client.get('/lists'));
+  assert.ok(performance.now() - started < 1000, 'no waiting, no retries');
+  assert.equal(error.kind, 'throttled');
+  assert.equal(error.status, 429);
+  assert.equal(error.path, '/lists');
+  assert.ok(error.retryAt !== undefined && error.retryAt >= before + 3_600_000 && error.retryAt <= Date.now() + 3_600_000);
+  assert.match(error.message, /asked to wait 60 min/);
+  assert.match(error.message, /more than the 10 min acsync waits/);
+  assert.match(error.message, new RegExp(`retry after ${new Date(error.retryAt).toISOString().slice(0, 16)}`));
+  assert.equal(server.requests.length, 1);
+  assert.deepEqual(events.filter((e) => e.type === 'throttled'), [{ type: 'throttled', path: '/lists', retryAfterMs: 3_600_000 }]);
+  assert.equal(client.stats.throttled, 1);
+
+  // Until then, the client refuses every request at once, without asking the API.
+  const next = await apiError(client.get('/deals'));
+  assert.equal(next.kind, 'throttled');
+  assert.equal(next.path, '/deals');
+  assert.equal(next.retryAt, error.retryAt);
+  assert.equal(server.requests.length, 1);
+});
+
+test('429 without Retry-After waits the backoff ceiling, doubling, and pauses the budget for it', async () => {
+  const server = await serve(sequence(raw(429, ''), raw(429, ''), ok));
+  const { client, events } = clientFor(server, { retryBaseMs: 40 });
   const started = performance.now();
   await client.get('/lists');
   const elapsed = performance.now() - started;
-  const throttles = events.filter((e) => e.type === 'throttled');
   assert.deepEqual(
-    throttles.map((e) => e.retryAfterMs),
-    [60, 60], // 3600 s capped to 60 ms; then no header: backoff ceiling 40·2 = 80, capped to 60
+    events.flatMap((e) => (e.type === 'throttled' ? [e.retryAfterMs] : [])),
+    [40, 80],
   );
-  assert.ok(elapsed >= 120 && elapsed < 2000, `two capped waits took ${elapsed.toFixed(0)} ms`);
+  assert.ok(elapsed >= 120 && elapsed < 2000, `two waits took ${elapsed.toFixed(0)} ms`);
 });
 
 test('503 with an HTML page is retried with backoff, then the JSON answer is returned', async () => {
@@ -295,7 +320,7 @@ test('a body that never parses ends as bad_response; a refused connection as una
   const refused = await apiError(nowhere.get('/deals'));
   assert.equal(refused.kind, 'unavailable');
   assert.equal(refused.status, undefined);
-  assert.match(refused.message, /connection failed \(ECONNREFUSED\)/);
+  assert.match(refused.message, /connection refused/);
 });
 
 test('the key appears in no error message and no event, even when the server echoes it', async () => {
@@ -305,7 +330,8 @@ test('the key appears in no error message and no event, even when the server ech
     json(status, { message: `key ${key} is not valid here` }, { location: `https://elsewhere.example/?key=${key}` })(request, res, req);
   };
   const server = await serve(echo);
-  const { client, events } = clientFor(server, { maxAttempts: 2 });
+  // A 429 does not use up attempts: the wait ceiling ends it (as throttled).
+  const { client, events } = clientFor(server, { maxAttempts: 2, maxWaitMs: 50 });
   for (const status of [301, 401, 403, 404, 400, 500, 429]) {
     const error = await apiError(client.get('/lists', { status: String(status) }));
     assert.match(error.message, /\[key\]/, `status ${status}: the echoed key is masked`);
@@ -325,7 +351,7 @@ test('me() returns body.user; 401 and 403 there mean a bad key', async () => {
   assert.equal(error.kind, 'auth');
   assert.equal(error.path, '/users/me');
   assert.match(error.message, /check the URL and key/);
-  assert.equal(forbidden.requests.length, 3);
+  assert.equal(forbidden.requests.length, 2, 'a 403 on the credential check is retried once');
 
   const unauthorized = await serve(json(401, { message: 'Unauthorized' }));
   assert.equal((await apiError(clientFor(unauthorized).client.me())).kind, 'auth');

@@ -99,12 +99,20 @@ test('offset paging sends limit=100, yields every row in order and stops on the 
   assert.ok(t.server.requests.every((r) => r.query.get('limit') === '100'));
 });
 
-test('a known total skips the final empty request when the last page is exactly full', async () => {
+test('a full last page is followed by one more request even when the total says the table ends there', async () => {
   const t = await table({ envelope: 'deals', ids: range(1, 200), total: (count) => count });
   const pages = await collect(t.client, endpoints.deals);
   assert.deepEqual(idsOf(pages), range(1, 200));
-  assert.deepEqual(t.offsets(), [0, 100]);
+  assert.deepEqual(t.offsets(), [0, 100, 200]);
   assert.equal(pages[0]?.total, 200, 'a JSON number total is read too');
+  assert.deepEqual(
+    pages.map((p) => [p.rows.length, p.last]),
+    [
+      [100, false],
+      [100, false],
+      [0, true],
+    ],
+  );
 });
 
 test('without meta.total paging is sequential and ends on the empty page', async () => {
@@ -153,7 +161,7 @@ test('prefetch 0 reads one page at a time even with a total', async () => {
   const t = await table({ envelope: 'notes', ids: range(1, 300), delayMs: () => 5 });
   const pages = await collect(t.client, endpoints.notes, { prefetch: 0 });
   assert.deepEqual(idsOf(pages), range(1, 300));
-  assert.deepEqual(t.offsets(), [0, 100, 200]);
+  assert.deepEqual(t.offsets(), [0, 100, 200, 300]);
   assert.equal(t.maxOpen(), 1);
 });
 
@@ -185,7 +193,7 @@ test('endpoint params are always sent next to the caller params, and the pager o
 });
 
 test('keyset paging walks id_greater from 0 with orders[id]=ASC and stops on a short page', async () => {
-  const ids = range(1, 230).map((i) => i * 3 + (i % 7)); // sparse, ascending
+  const ids = range(1, 230).map((i) => i * 7 + (i % 5)); // sparse, ascending
   const t = await table({ envelope: 'contacts', ids, keyset: true });
   const pages = await collect(t.client, endpoints.contacts, {
     params: { 'filters[updated_after]': '2024-01-01', include: 'fieldValues,contactTags.tag' },
@@ -309,4 +317,124 @@ test('the caller signal stops paging', async () => {
     /stop now/,
   );
   assert.equal(pages.length, 2);
+});
+
+test('a total too low that falls on a page boundary does not stop paging: every row still arrives', async () => {
+  const t = await table({ envelope: 'lists', ids: range(1, 300), total: () => '200' });
+  const pages = await collect(t.client, endpoints.lists, { prefetch: 4 });
+  assert.deepEqual(idsOf(pages), range(1, 300));
+  assert.deepEqual(t.offsets(), [0, 100, 200, 300]);
+  assert.ok(pages.every((p) => p.announcedTotal === 200), 'the announced total is reported as it was, for the engine to compare');
+});
+
+test('meta.total as a number, a string, garbage or absent: paging is the same, announcedTotal follows what was said', async () => {
+  for (const [said, expected] of [
+    [(count: number) => count, 250],
+    [(count: number) => String(count), 250],
+    [() => 'n/a', undefined],
+    [() => '-3', undefined],
+    [() => undefined, undefined],
+  ] as const) {
+    const t = await table({ envelope: 'notes', ids: range(1, 250), total: said });
+    const pages = await collect(t.client, endpoints.notes);
+    assert.deepEqual(idsOf(pages), range(1, 250));
+    assert.deepEqual(
+      pages.map((p) => p.announcedTotal),
+      [expected, expected, expected],
+    );
+    assert.deepEqual(
+      pages.map((p) => p.last),
+      [false, false, true],
+    );
+  }
+});
+
+test('announcedTotal keeps the latest total when a later page has none', async () => {
+  const server = await startScriptedServer((request, res, req) => {
+    const offset = Number(request.query.get('offset'));
+    const rows = range(offset + 1, Math.min(offset + 100, 230)).map((id) => ({ id: String(id) }));
+    return json(200, offset === 0 ? { notes: rows, meta: { total: '230' } } : { notes: rows })(request, res, req);
+  });
+  servers.push(server);
+  const client = new ActiveCampaignClient({ baseUrl: server.url, key: 'k', budget: new RequestBudget({ requestsPerSecond: 1000 }) });
+  const pages = await collect(client, endpoints.notes);
+  assert.deepEqual(
+    pages.map((p) => [p.total, p.announcedTotal]),
+    [
+      [230, 230],
+      [undefined, 230],
+      [undefined, 230],
+    ],
+  );
+});
+
+/** A /contacts endpoint answering each id_greater with `pageFor(idGreater)`. */
+async function keysetServer(pageFor: (idGreater: number) => unknown[]): Promise<ActiveCampaignClient> {
+  const server = await startScriptedServer((request, res, req) => {
+    const rows = pageFor(Number(request.query.get('id_greater')));
+    return json(200, { contacts: rows, meta: { total: String(rows.length) } })(request, res, req);
+  });
+  servers.push(server);
+  return new ActiveCampaignClient({ baseUrl: server.url, key: 'k', budget: new RequestBudget({ requestsPerSecond: 1000 }) });
+}
+
+const keysetFailure = (pattern: RegExp) => (error: unknown) =>
+  error instanceof ApiError && error.kind === 'bad_response' && error.path === '/contacts' && pattern.test(error.message);
+
+test('keyset paging refuses ids that do not ascend within a page', async () => {
+  const ids = [...range(1, 50), 40, ...range(51, 99)];
+  const client = await keysetServer(() => ids.map((id) => ({ id: String(id) })));
+  await assert.rejects(
+    collect(client, endpoints.contacts),
+    keysetFailure(/^\/contacts \(keyset paging\) sent id 40 after id 50: ids must strictly ascend/),
+  );
+});
+
+test('keyset paging refuses a page that starts at or below the previous page\'s last id', async () => {
+  // The second page overlaps the first: a server that ignored part of id_greater.
+  const client = await keysetServer((greater) => range(greater === 0 ? 1 : greater - 10, (greater === 0 ? 0 : greater - 11) + 100).map((id) => ({ id: String(id) })));
+  const seen: Page[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const page of readPages(client, endpoints.contacts)) seen.push(page);
+    })(),
+    keysetFailure(/sent id 90 after id_greater=100/),
+  );
+  assert.equal(seen.length, 1, 'the first page was fine');
+});
+
+test('keyset paging refuses a row without a numeric id, and takes JSON number ids', async () => {
+  const bad = await keysetServer(() => [{ id: '1' }, { id: 'abc' }]);
+  await assert.rejects(collect(bad, endpoints.contacts), keysetFailure(/id "abc" is not a number/));
+  const numbers = await keysetServer((greater) => (greater === 0 ? [{ id: 1 }, { id: 2 }] : []));
+  assert.deepEqual(idsOf(await collect(numbers, endpoints.contacts)), [1, 2]);
+});
+
+test('keyset announcedTotal is the first page\'s total of a walk from id 0, and unknown for a resumed walk', async () => {
+  const t = await table({ envelope: 'contacts', ids: range(1, 250), keyset: true });
+  const fresh = await collect(t.client, endpoints.contacts);
+  assert.deepEqual(
+    fresh.map((p) => [p.total, p.announcedTotal, p.last]),
+    [
+      [250, 250, false],
+      [150, 250, false],
+      [50, 250, true],
+    ],
+  );
+  const resumed = await collect(t.client, endpoints.contacts, { start: { lastId: 100, rows: 100 } });
+  assert.deepEqual(
+    resumed.map((p) => p.announcedTotal),
+    [undefined, undefined],
+  );
+});
+
+test('an unpaged page is the last one and announces its own total', async () => {
+  const server = await startScriptedServer(json(200, { userGroups: [{ id: '1' }], meta: { total: '1' } }));
+  servers.push(server);
+  const client = new ActiveCampaignClient({ baseUrl: server.url, key: 'k', budget: new RequestBudget({ requestsPerSecond: 1000 }) });
+  const perParent: Endpoint = { ...endpoints.userGroups, unpaged: true };
+  const [only] = await collect(client, perParent, { pathParams: { id: '3' } });
+  assert.ok(only);
+  assert.equal(only.last, true);
+  assert.equal(only.announcedTotal, 1);
 });

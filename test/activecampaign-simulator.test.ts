@@ -4,6 +4,7 @@ import { ActiveCampaignClient, type ClientOptions } from '../src/activecampaign/
 import { type Page, readPages, type ReadOptions } from '../src/activecampaign/pages.js';
 import { RequestBudget } from '../src/activecampaign/rate-limiter.js';
 import { type Endpoint, endpoints } from '../src/catalog/index.js';
+import { ApiError } from '../src/core/errors.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 
 let sim: Simulator;
@@ -65,7 +66,8 @@ test('simulator: every row still arrives when a quarter of the responses are fau
     faultSeed: 7,
   });
   try {
-    const client = clientFor(faulty, { maxAttempts: 10, maxRetryAfterMs: 20 });
+    // Each 429 fault asks for Retry-After: 1, honoured in full (and not counted as an attempt).
+    const client = clientFor(faulty, { maxAttempts: 10 });
     assert.deepEqual((await ids(client, endpoints.notes, { prefetch: 3 })).ids, oracle(faulty, 'notes'));
     assert.deepEqual((await ids(client, endpoints.contacts)).ids, oracle(faulty, 'contacts'));
     assert.ok(client.stats.retries >= 3, `expected retries, saw ${client.stats.retries}`);
@@ -90,5 +92,25 @@ test("simulator: a 4/s budget stays under the simulator's 5/s limit", async () =
     assert.ok(elapsed >= ((requests - 1) / 4) * 1000 - 50, `${requests} requests took ${elapsed.toFixed(0)} ms at 4/s`);
   } finally {
     await limited.close();
+  }
+});
+
+test("simulator: a denied table is a permission error; the simulator's one-off 403 fault is not", async () => {
+  const denying = await startSimulator({ contacts: 50, rateLimit: 0, deny: ['lists'] });
+  try {
+    const client = clientFor(denying);
+    await assert.rejects(ids(client, endpoints.lists), (error: unknown) => {
+      return error instanceof ApiError && error.kind === 'permission' && /permission to view lists/.test(error.message);
+    });
+  } finally {
+    await denying.close();
+  }
+  const flaky = await startSimulator({ contacts: 50, rateLimit: 0, faults: 1, faultKinds: ['403'] });
+  try {
+    await assert.rejects(ids(clientFor(flaky), endpoints.lists), (error: unknown) => {
+      return error instanceof ApiError && error.kind === 'unavailable' && !/needs a group/.test(error.message);
+    });
+  } finally {
+    await flaky.close();
   }
 });

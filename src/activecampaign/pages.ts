@@ -19,6 +19,15 @@ export interface Page {
   readonly position: StreamPosition;
   /** Number(meta.total) when the response has one. A hint: paging never relies on it to find more rows. */
   readonly total?: number;
+  /**
+   * The row count of the whole read as the API announced it, for completeness checks (rows read vs announced).
+   * Offset paging: the latest meta.total of this read (this page's, else an earlier page's). Keyset paging:
+   * the total of the read's first page when the read started at id 0 (a later page's total may count only the
+   * ids above its id_greater); undefined for a resumed keyset read. Unpaged: this page's total.
+   */
+  readonly announcedTotal?: number;
+  /** True on the page that ends the read (a short page, or the single page of an unpaged endpoint). */
+  readonly last: boolean;
 }
 
 export interface ReadOptions {
@@ -37,9 +46,10 @@ export interface ReadOptions {
 
 /**
  * The pages of one endpoint, in order (docs/activecampaign-api.md section 2). Offset paging stops on a page
- * shorter than the limit; once `meta.total` is known, pages below it are requested ahead, and the request
- * for the page after a full last page is skipped when the total says the table ends there. Keyset paging
- * (contacts) walks `id_greater` one page at a time. Unpaged endpoints answer in one request.
+ * shorter than the limit, never on `meta.total`, which may be absent, a string, too low or too high: after a
+ * full page the next one is always read. The total only decides how many pages are requested ahead. Keyset
+ * paging (contacts) walks `id_greater` one page at a time and checks that ids strictly ascend, within a page
+ * and across pages. Unpaged endpoints answer in one request.
  */
 export async function* readPages(
   client: ActiveCampaignClient,
@@ -53,7 +63,8 @@ export async function* readPages(
   if (endpoint.unpaged) {
     const body = await client.get(path, params, options.signal, options.priority ?? 0);
     const rows = rowsOf(body, endpoint, path);
-    yield page(body, rows, { offset: rows.length, rows: rows.length });
+    const total = totalOf(body);
+    yield page(body, rows, { offset: rows.length, rows: rows.length }, true, total, total);
   } else if (endpoint.paging === 'keyset') {
     yield* readKeyset(client, endpoint, path, params, options);
   } else {
@@ -70,7 +81,9 @@ async function* readKeyset(
 ): AsyncGenerator<Page> {
   let lastId = options.start?.lastId ?? 0;
   let consumed = options.start?.rows ?? 0;
-  for (;;) {
+  const fresh = lastId === 0;
+  let announced: number | undefined;
+  for (let first = true; ; first = false) {
     const body = await client.get(
       path,
       { ...params, id_greater: String(lastId), limit: String(PAGE_LIMIT) },
@@ -78,15 +91,32 @@ async function* readKeyset(
       options.priority ?? 1,
     );
     const rows = rowsOf(body, endpoint, path);
-    const pageLastId = rows.reduce((max, row) => Math.max(max, Number(row.id)), lastId);
-    if (rows.length > 0 && !(pageLastId > lastId)) {
-      // Without a larger id the next request would return the same page forever.
-      throw new ApiError('bad_response', `${path} answered id_greater=${lastId} with rows that have no larger numeric id`, path, 200);
+    // Each id must be above the one before, the page's first above id_greater: otherwise rows are repeated,
+    // or (worse) the next id_greater jumps over rows that were never sent.
+    let previous = lastId;
+    for (const row of rows) {
+      const id = numericId(row.id);
+      if (id === undefined) {
+        throw new ApiError('bad_response', `${path} (keyset paging) sent a row whose id ${JSON.stringify(row.id)} is not a number`, path, 200);
+      }
+      if (!(id > previous)) {
+        const where = previous === lastId ? `id_greater=${lastId}` : `id ${previous}`;
+        throw new ApiError(
+          'bad_response',
+          `${path} (keyset paging) sent id ${id} after ${where}: ids must strictly ascend, or rows would be repeated or skipped`,
+          path,
+          200,
+        );
+      }
+      previous = id;
     }
-    lastId = pageLastId;
+    const total = totalOf(body);
+    if (first && fresh) announced = total;
+    lastId = previous;
     consumed += rows.length;
-    yield page(body, rows, { lastId, rows: consumed });
-    if (rows.length < PAGE_LIMIT) return;
+    const last = rows.length < PAGE_LIMIT;
+    yield page(body, rows, { lastId, rows: consumed }, last, total, announced);
+    if (last) return;
   }
 }
 
@@ -137,10 +167,10 @@ async function* readOffset(
       consumed += rows.length;
       const end = head.offset + rows.length;
       // A short page ends the table. A page longer than the limit means the server ignored limit and
-      // sent everything from this offset on. A full page that ends exactly at the total ends it too;
-      // a full page past the total means the total was stale, so paging goes on.
-      const done = rows.length !== PAGE_LIMIT || (total !== undefined && end === total);
-      const current = page(body, rows, { offset: end, rows: consumed }, pageTotal);
+      // sent everything from this offset on. A full page never ends it, whatever the total says: the total
+      // may be stale or wrong, and one more request is the price of not losing rows.
+      const done = rows.length !== PAGE_LIMIT;
+      const current = page(body, rows, { offset: end, rows: consumed }, done, pageTotal, total);
       if (done) {
         cancel.abort();
         yield current;
@@ -176,6 +206,12 @@ function rowsOf(body: Record<string, unknown>, endpoint: Endpoint, path: string)
   return rows as Record<string, unknown>[];
 }
 
+/** A keyset id: a JSON number or a decimal string, as a safe integer. */
+function numericId(id: unknown): number | undefined {
+  const value = typeof id === 'number' ? id : typeof id === 'string' && /^\d{1,16}$/.test(id) ? Number(id) : Number.NaN;
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
 /** Number(meta.total): a string on most endpoints, a number on /deals, absent on some. */
 function totalOf(body: Record<string, unknown>): number | undefined {
   const meta = body.meta;
@@ -186,6 +222,20 @@ function totalOf(body: Record<string, unknown>): number | undefined {
   return Number.isFinite(total) && total >= 0 ? total : undefined;
 }
 
-function page(body: Record<string, unknown>, rows: Record<string, unknown>[], position: StreamPosition, total = totalOf(body)): Page {
-  return total === undefined ? { body, rows, position } : { body, rows, position, total };
+function page(
+  body: Record<string, unknown>,
+  rows: Record<string, unknown>[],
+  position: StreamPosition,
+  last: boolean,
+  total: number | undefined,
+  announcedTotal: number | undefined,
+): Page {
+  return {
+    body,
+    rows,
+    position,
+    last,
+    ...(total !== undefined && { total }),
+    ...(announcedTotal !== undefined && { announcedTotal }),
+  };
 }

@@ -8,7 +8,18 @@
  * (docs/activecampaign-api.md, section 5). Only a simulator on this machine may be read faster.
  */
 export const MAX_REQUESTS_PER_SECOND = 5;
-export const DEFAULT_REQUESTS_PER_SECOND = MAX_REQUESTS_PER_SECOND;
+/**
+ * Just under the limit: the limiter's algorithm is not documented, so acsync paces at 4.8/s and the request
+ * budget also keeps at most 5 starts within any second (plus a margin for network jitter), which a strict
+ * sliding window of 5/s accepts.
+ */
+export const DEFAULT_REQUESTS_PER_SECOND = 4.8;
+
+/**
+ * Longest a request waits on the API's throttling (all its Retry-After waits together). A longer wait ends
+ * the request with ApiError 'throttled' and the time to retry, so the run stops cleanly and resumes later.
+ */
+export const DEFAULT_MAX_WAIT_SECONDS = 600;
 
 /** Re-read window before an incremental cursor: the update filter may compare by day (docs/tables.md 1.6). */
 export const DEFAULT_OVERLAP_HOURS = 24;

@@ -14,7 +14,9 @@ export type ApiErrorKind =
   | 'bad_request'
   | 'redirect'
   | 'unavailable'
-  | 'bad_response';
+  | 'bad_response'
+  /** The API asked to wait longer than acsync waits (`retryAt` says until when): stop cleanly, resume later. */
+  | 'throttled';
 
 /** A request ActiveCampaign did not answer usefully. The message never contains the API key. */
 export class ApiError extends Error {
@@ -24,11 +26,14 @@ export class ApiError extends Error {
   readonly status?: number;
   /** Path below `/api/3`, without the query string. */
   readonly path: string;
+  /** Kind 'throttled': when the API allows requests again (epoch milliseconds). */
+  readonly retryAt?: number;
 
-  constructor(kind: ApiErrorKind, message: string, path: string, status?: number) {
+  constructor(kind: ApiErrorKind, message: string, path: string, status?: number, retryAt?: number) {
     super(message);
     this.kind = kind;
     this.path = path;
     if (status !== undefined) this.status = status;
+    if (retryAt !== undefined) this.retryAt = retryAt;
   }
 }
