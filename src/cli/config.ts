@@ -29,6 +29,7 @@ const configFileSchema = z
     requestsPerSecond: z.number().positive().max(MAX_REQUESTS_PER_SECOND).optional(),
     overlapHours: z.number().min(0).optional(),
     fullRefreshEveryDays: z.number().positive().optional(),
+    maxWaitSeconds: z.number().positive().optional(),
   })
   .strict();
 
@@ -51,6 +52,7 @@ export interface SyncFlags extends ConnectionFlags {
   rate?: string;
   overlapHours?: string;
   batchRows?: string;
+  maxWait?: string;
 }
 
 /** Reads the config file; `onWarning` hears of a file holding the key that other users may read. */

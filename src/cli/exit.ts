@@ -35,7 +35,8 @@ export function reportError(error: unknown, logger: Logger): number {
   }
   if (error instanceof ApiError) {
     logger.error(error.message, { kind: error.kind, status: error.status });
-    return EXIT.failed;
+    // Asked to wait beyond the ceiling: nothing is wrong, the run stopped to resume later.
+    return error.kind === 'throttled' ? EXIT.partial : EXIT.failed;
   }
   logger.error(error instanceof Error ? error.message : String(error), { kind: 'internal' });
   return EXIT.failed;

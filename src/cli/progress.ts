@@ -79,6 +79,8 @@ class TerminalProgress implements ProgressReporter {
       }
     } else if (event.type === 'warning') {
       this.bars.log(`warning: ${event.table ? `${event.table}: ` : ''}${event.message}\n`);
+    } else if (event.type === 'waiting') {
+      this.bars.log(`${event.message}\n`);
     }
   }
 
@@ -103,6 +105,8 @@ class LogProgress implements ProgressReporter {
   private readonly started = Date.now();
   private readonly timer: NodeJS.Timeout;
   private readonly latest = new Map<string, { rows: number; scanned: number; total: number | undefined }>();
+  /** End of the longest wait announced (epoch ms), for the heartbeat. */
+  private waitingUntil = 0;
 
   constructor(
     private readonly logger: Logger,
@@ -116,7 +120,8 @@ class LogProgress implements ProgressReporter {
     const seconds = (Date.now() - this.started) / 1000;
     const requests = this.requestCount();
     const active = [...this.latest.entries()].map(([t, p]) => `${t} ${p.rows}${p.total ? `/${p.total}` : ''}`);
-    this.logger.info(`${requests} requests (${(requests / seconds).toFixed(1)}/s); in progress: ${active.join(', ') || 'none'}`, {
+    const waiting = this.waitingUntil > Date.now() ? `; waiting until ${new Date(this.waitingUntil).toISOString().slice(11, 19)} UTC` : '';
+    this.logger.info(`${requests} requests (${(requests / seconds).toFixed(1)}/s); in progress: ${active.join(', ') || 'none'}${waiting}`, {
       event: 'heartbeat',
       requests,
     });
@@ -136,6 +141,9 @@ class LogProgress implements ProgressReporter {
       this.logger.warn(`${event.table ? `${event.table}: ` : ''}${event.message}`, { event: 'warning' });
     } else if (event.type === 'run-start') {
       this.logger.info(`run ${event.runId}: ${event.streams.length} request streams`, { event: 'run-start', runId: event.runId });
+    } else if (event.type === 'waiting') {
+      this.waitingUntil = Math.max(this.waitingUntil, event.untilMs);
+      this.logger.info(event.message, { event: 'waiting', until: new Date(event.untilMs).toISOString() });
     }
   }
 

@@ -37,6 +37,7 @@ export function registerSync(program: Command): void {
       .option('--timezone <zone>', 'account time zone (IANA, e.g. America/Sao_Paulo) for naive timestamps')
       .option('--rate <n>', `requests per second, at most ${MAX_REQUESTS_PER_SECOND} (the API limit per account; no cap for a local simulator)`)
       .option('--overlap-hours <n>', 'hours re-read before the incremental cursor (default 24)')
+      .option('--max-wait <seconds>', 'longest wait the API may ask for before the run stops, resumable (default 600)')
       .addOption(new Option('--batch-rows <n>', 'rows per committed batch (checkpoint granularity)').hideHelp()),
   ).action(async (flags: SyncFlags & { logFormat?: string }) => {
     process.exitCode = await runCli(flags.logFormat, (logger) => runSync(flags, logger, process.stderr.isTTY === true));
@@ -59,6 +60,7 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
   const rate = overrides.requestsPerSecond ?? parsePositiveNumber(flags.rate, '--rate') ?? file.requestsPerSecond;
   const overlapHours = parsePositiveNumber(flags.overlapHours, '--overlap-hours', undefined, { zero: true }) ?? file.overlapHours;
   const batchRows = parsePositiveNumber(flags.batchRows, '--batch-rows');
+  const maxWaitSeconds = parsePositiveNumber(flags.maxWait, '--max-wait') ?? file.maxWaitSeconds;
   const destination = openDestination(flags.dest ?? process.env.ACSYNC_DEST ?? file.dest ?? DEFAULT_DEST);
 
   let requests = () => 0;
@@ -66,7 +68,7 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
   try {
     return await withInterruption(async (signal) => {
       const outcome = await run({
-        account: { ...connection, requestsPerSecond: rate },
+        account: { ...connection, requestsPerSecond: rate, maxWaitSeconds },
         destination,
         tables,
         modes,
@@ -90,6 +92,11 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
       if (interrupted) {
         logger.warn('interrupted: every committed batch is kept, and the next sync resumes from there');
         return EXIT.interrupted;
+      }
+      if (outcome.retryAt !== undefined) {
+        const when = new Date(outcome.retryAt).toISOString().replace('T', ' ').slice(0, 19);
+        logger.warn(`the API asked to wait until ${when} UTC, longer than --max-wait: every committed batch is kept; run the sync again after that time and it resumes`);
+        return EXIT.partial;
       }
       return exitCodeOf(outcome.run.status);
     });
@@ -117,5 +124,6 @@ function printSummary(result: RunOutcome, logger: Logger, interrupted: boolean):
     `${run.status}: ${rows} rows in ${seconds.toFixed(1)} s, ${result.requests} requests (${(result.requests / Math.max(seconds, 0.001)).toFixed(1)}/s), ${result.throttled} throttled, ${result.retries} retried, peak memory ${peakRssMb} MB`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  if (!interrupted) for (const t of run.tables) if (t.error) logger.warn(`${t.table}: ${t.error}`);
+  // A stop (Ctrl-C, or a wait beyond the ceiling) is said once, not once per table.
+  if (!interrupted && result.retryAt === undefined) for (const t of run.tables) if (t.error) logger.warn(`${t.table}: ${t.error}`);
 }

@@ -3,11 +3,11 @@
  * Airbyte): the API client under one request budget, the account check, each table's mode, and the destination
  * opened and closed around the engine.
  */
-import { ActiveCampaignClient } from '../activecampaign/client.js';
+import { ActiveCampaignClient, type ClientEvent } from '../activecampaign/client.js';
 import { isLoopbackUrl } from '../activecampaign/url.js';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
 import type { Destination } from '../core/contract.js';
-import { DEFAULT_OVERLAP_HOURS, DEFAULT_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
+import { DEFAULT_MAX_WAIT_SECONDS, DEFAULT_OVERLAP_HOURS, DEFAULT_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 import { registerSecret } from '../core/secrets.js';
 import { USER_AGENT } from '../core/version.js';
@@ -20,8 +20,12 @@ import { recordOffset } from './typing.js';
 export interface AccountSettings {
   readonly baseUrl: string;
   readonly key: string;
-  /** Requests per second (default 5); above 5 only for a simulator on this machine. */
+  /** Requests per second (default 4.8, just under the API's 5); above 5 only for a simulator on this machine. */
   readonly requestsPerSecond?: number | undefined;
+  /** The longest the API may ask a run to wait (Retry-After); beyond it the run stops, resumable. Default 600. */
+  readonly maxWaitSeconds?: number | undefined;
+  /** The client's retries, waits and pace changes. */
+  readonly onEvent?: ((event: ClientEvent) => void) | undefined;
 }
 
 export interface Account {
@@ -53,6 +57,8 @@ export function connect(settings: AccountSettings): ActiveCampaignClient {
     key: settings.key,
     budget: new RequestBudget({ requestsPerSecond: rate }),
     userAgent: USER_AGENT,
+    maxWaitMs: (settings.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) * 1000,
+    ...(settings.onEvent && { onEvent: settings.onEvent }),
   });
 }
 
@@ -94,7 +100,13 @@ export interface RunOutcome extends SyncResult {
 
 /** One run: the account check, the destination opened, modes chosen from its state, the sync, the destination closed. */
 export async function runSync(settings: RunSettings): Promise<RunOutcome> {
-  const connected = await openAccount(settings.account);
+  const emit = settings.onEvent ?? (() => undefined);
+  const connected = await openAccount({
+    ...settings.account,
+    onEvent: (event) => {
+      for (const said of clientEventAsSyncEvent(event)) emit(said);
+    },
+  });
   settings.onConnected?.(connected);
   if (connected.offsetMinutes === null && !settings.timeZone) {
     settings.onEvent?.({
@@ -133,4 +145,14 @@ export async function runSync(settings: RunSettings): Promise<RunOutcome> {
   } finally {
     await destination.close();
   }
+}
+
+/** The client's events worth a line: waits (why and until when) and pace changes. */
+function clientEventAsSyncEvent(event: ClientEvent): SyncEvent[] {
+  if (event.type === 'waiting') {
+    const until = new Date(event.untilMs).toISOString().slice(11, 19);
+    return [{ type: 'waiting', message: `waiting ${Math.round(event.ms / 1000)} s until ${until} UTC: ${event.reason}`, untilMs: event.untilMs }];
+  }
+  if (event.type === 'pace') return [{ type: 'warning', message: `${event.reason}: pacing ${event.requestsPerSecond.toFixed(2)} requests/s` }];
+  return [];
 }

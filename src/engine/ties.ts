@@ -6,6 +6,7 @@
  * around it can have skipped rows; the engine re-reads them until no new row appears, or until the stream holds
  * as many distinct rows as the API announced.
  */
+import { DistinctIds } from '../activecampaign/distinct-ids.js';
 import type { Page } from '../activecampaign/pages.js';
 
 /** Re-reads of the two pages around a boundary stop after this many rounds in a row bring no new row. */
@@ -16,7 +17,7 @@ export const MAX_ROUNDS = 16;
 export class TieWatch {
   /** Start offsets of pages whose first row ties with the previous page's last row. */
   readonly boundaries: number[] = [];
-  private readonly ids = new Set<string>();
+  private readonly ids = new DistinctIds();
   private previousEnd = -1;
   private previousValue: unknown;
 
@@ -38,13 +39,7 @@ export class TieWatch {
   /** Rows read again; returns how many are new to the stream. */
   add(rows: readonly Record<string, unknown>[]): number {
     let fresh = 0;
-    for (const row of rows) {
-      const id = String(row.id);
-      if (!this.ids.has(id)) {
-        this.ids.add(id);
-        fresh++;
-      }
-    }
+    for (const row of rows) if (this.ids.add(row.id as string | number)) fresh++;
     return fresh;
   }
 

@@ -183,6 +183,7 @@ export interface LogLine {
 /** A sync event as a log line, for the events worth one: each table's outcome and the engine's warnings. */
 export function eventLogLine(event: SyncEvent): LogLine | null {
   if (event.type === 'warning') return { level: 'warn', message: event.table ? `${event.table}: ${event.message}` : event.message };
+  if (event.type === 'waiting') return { level: 'info', message: event.message };
   if (event.type !== 'table-done') return null;
   const { record } = event;
   if (record.status !== 'success') return { level: 'error', message: `${record.table}: ${record.status}: ${record.error ?? 'no reason given'}` };
