@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     dest: { type: 'string', default: 'duckdb' },
     unthrottled: { type: 'boolean', default: false },
     mutate: { type: 'string' },
+    // The simulator's limiter: `bucket` (bursts, Retry-After 1) or `window` (strict 5 in any second, Retry-After 30).
+    limiter: { type: 'string', default: 'bucket' },
   },
 });
 
@@ -76,13 +78,18 @@ async function destinationUri(dir: string): Promise<{ uri: string; stop(): Promi
   throw new Error(`--dest must be duckdb, postgres or parquet (got ${args.dest})`);
 }
 
+function limiterOf(value: string | undefined): 'bucket' | 'window' {
+  if (value === 'bucket' || value === 'window') return value;
+  throw new Error(`--limiter must be bucket or window (got ${String(value)})`);
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'acsync-bench-'));
 const simulator = await startSimulator({
   contacts: Number(args.contacts),
   seed: Number(args.seed),
   ...(unthrottled
     ? { rateLimit: 0 }
-    : { rateLimit: RATE, latencyMs: Number(args['latency-ms']), jitterMs: Number(args['jitter-ms']) }),
+    : { rateLimit: RATE, latencyMs: Number(args['latency-ms']), jitterMs: Number(args['jitter-ms']), limiter: limiterOf(args.limiter) }),
 });
 const destination = await destinationUri(dir);
 try {
@@ -98,6 +105,7 @@ try {
     contacts: Number(args.contacts),
     destination: args.dest,
     unthrottled,
+    ...(!unthrottled && { limiter: args.limiter }),
     requests,
     minRequests,
     floorSeconds: round(floorSeconds, 1),
@@ -105,7 +113,7 @@ try {
     wallOverFloor: round(seconds / floorSeconds, 3),
     rows,
     rowsPerSecond: Math.round(rows / seconds),
-    throttled: stats.byStatus['429'] ?? 0,
+    throttled: (stats.byStatus['429'] ?? 0) + (stats.byStatus['503'] ?? 0),
     peakRssMb: summary.peakRssMb,
   };
   console.log(`requests ${requests} (per-table minimum ${minRequests}, ratio ${round(requests / minRequests, 3)})`);

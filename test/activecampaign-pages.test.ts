@@ -165,6 +165,14 @@ test('prefetch 0 reads one page at a time even with a total', async () => {
   assert.equal(t.maxOpen(), 1);
 });
 
+test('overlapping pages repeat the last row of the page before, and end on a short page', async () => {
+  const t = await table({ envelope: 'notes', ids: range(1, 250) });
+  const pages = await collect(t.client, endpoints.notes, { overlap: 1 });
+  assert.deepEqual(t.offsets().sort((a, b) => a - b), [0, 99, 198]);
+  assert.deepEqual(pages.map((p) => p.rows[0]?.id), ['1', '100', '199']);
+  assert.deepEqual([...new Set(idsOf(pages))], range(1, 250));
+});
+
 test('a start offset resumes there and counts rows from it', async () => {
   const t = await table({ envelope: 'lists', ids: range(1, 260) });
   const pages = await collect(t.client, endpoints.lists, { start: { offset: 200, rows: 200 } });

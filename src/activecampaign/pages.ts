@@ -37,6 +37,11 @@ export interface ReadOptions {
   start?: StreamPosition;
   /** Per-parent endpoints: the `{id}` of '/groups/{id}/userGroups'. */
   pathParams?: { id: string };
+  /**
+   * Offset paging: rows each page repeats from the end of the one before (default 0), so that the caller can see
+   * where the rows shifted between two requests (a row deleted meanwhile, an order that ties).
+   */
+  overlap?: number;
   /** Offset paging with a known total: pages requested ahead of the one being consumed (default 4). */
   prefetch?: number;
   /** Budget priority of this stream's requests (default: 1 for keyset paging, which cannot read ahead, else 0). */
@@ -140,6 +145,7 @@ async function* readOffset(
   let nextOffset = options.start?.offset ?? 0;
   let consumed = options.start?.rows ?? nextOffset;
   let total: number | undefined;
+  const step = PAGE_LIMIT - Math.min(Math.max(0, Math.floor(options.overlap ?? 0)), PAGE_LIMIT - 1);
 
   const request = (): void => {
     const offset = nextOffset;
@@ -147,7 +153,7 @@ async function* readOffset(
     // Failures surface when the page reaches the head of the queue; a cancelled page is never awaited.
     body.catch(() => undefined);
     pending.push({ offset, body });
-    nextOffset = offset + PAGE_LIMIT;
+    nextOffset = offset + step;
   };
   /** Requests the next page (pending is contiguous, so it is already there unless pending is empty) and,
    *  once a total is known, the pages below it up to `prefetch` ahead. */

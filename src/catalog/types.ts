@@ -54,7 +54,9 @@ export interface Endpoint {
   readonly unpaged?: boolean;
   /**
    * The key of the order sent in `params` when it can tie (deals by `cdate`): offset pages may then overlap and
-   * skip rows where ties cross a page boundary, so the engine watches for that and re-reads (engine/ties.ts).
+   * skip rows where ties cross a page seam, or where rows were removed between two requests; for an incremental
+   * table a skipped row stays missing, so the engine reads overlapping pages, checks each seam and re-reads
+   * around the suspect ones (engine/ties.ts).
    */
   readonly tiesOn?: string;
   /** The ActiveCampaign permission a key needs to read it (check and skip messages). */

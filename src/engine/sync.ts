@@ -10,7 +10,7 @@ import { columnName } from '../catalog/index.js';
 import type { ActiveCampaignClient } from '../activecampaign/client.js';
 import { ApiError } from '../core/errors.js';
 import { DistinctIds } from '../activecampaign/distinct-ids.js';
-import { PAGE_LIMIT, readPages, type Page } from '../activecampaign/pages.js';
+import { readPages, type Page } from '../activecampaign/pages.js';
 import type {
   Destination,
   RunRecord,
@@ -23,7 +23,7 @@ import type {
 import { DEFAULT_BATCH_ROWS, DEFAULT_BATCH_SECONDS, DEFAULT_PREFETCH } from '../core/defaults.js';
 import { CursorTracker, completesCopy, type TableSelection } from './cursor.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
-import { MAX_ROUNDS, QUIET_ROUNDS, TieWatch } from './ties.js';
+import { MAX_ROUNDS, QUIET_ROUNDS, SEAM_ROWS, SeamWatch } from './ties.js';
 import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
 import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
 
@@ -302,11 +302,11 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
     };
 
     const skipped = { parents: 0 };
-    const ties = stream.endpoint.tiesOn && !stream.perParent ? new TieWatch(stream.endpoint.tiesOn) : undefined;
+    const seams = stream.endpoint.tiesOn && !stream.perParent ? new SeamWatch(stream.endpoint.tiesOn) : undefined;
     // Completeness: distinct ids of a whole read (not resumed, not per parent) against the API's announced total.
     const distinct = !start && !stream.perParent ? new DistinctIds() : undefined;
     let announced: number | undefined;
-    for await (const page of pagesOf(stream, ctx, start, skipped)) {
+    for await (const page of pagesOf(stream, ctx, start, skipped, seams ? SEAM_ROWS : 0)) {
       requests++;
       if (page.total !== undefined) total = page.total;
       if (page.announcedTotal !== undefined) announced = page.announcedTotal;
@@ -314,10 +314,10 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       scanned += page.rows.length;
       position = page.position;
       if (parentCollector) parentRows.push(...page.rows);
-      ties?.observe(page);
+      seams?.observe(page);
       await take(page, position);
     }
-    if (ties) requests += await rereadTies(ties, stream, ctx, () => total, (page) => take(page, position));
+    if (seams) requests += await rereadSeams(seams, stream, ctx, () => total, (page) => take(page, position));
 
     // A resumed parent stream skipped its first pages: the per-parent stream then reads the parents itself.
     parentCollector?.resolve(start ? null : parentRows);
@@ -337,7 +337,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       const what = stream.endpoint.path.replace('{id}', '…');
       ctx.emit({ type: 'warning', message: `${what}: ${skipped.parents} parents answered 404 (deleted meanwhile, or hidden from the key) and were skipped` });
     }
-    const seen = distinct && (ties ? ties.distinct : distinct.size);
+    const seen = distinct && (seams ? seams.distinct : distinct.size);
     if (announced !== undefined && seen !== undefined && seen < announced) {
       // A total too high is harmless; one the pages cannot reach after every check above is worth a look.
       ctx.emit({ type: 'warning', message: `${stream.endpoint.path}: read ${seen} distinct rows but the API announced ${announced}` });
@@ -379,12 +379,11 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
 }
 
 /**
- * Re-reads the two pages around each boundary that a run of tied values crosses (engine/ties.ts) until no new row
- * appears for QUIET_ROUNDS rounds, or the stream holds as many distinct rows as the API announced. Returns the
- * requests made.
+ * Re-reads the two pages around each suspect seam (engine/ties.ts) until no new row appears for QUIET_ROUNDS
+ * rounds, or the stream holds as many distinct rows as the API announced. Returns the requests made.
  */
-async function rereadTies(
-  ties: TieWatch,
+async function rereadSeams(
+  seams: SeamWatch,
   stream: StreamPlan,
   ctx: RunContext,
   total: () => number | undefined,
@@ -393,17 +392,17 @@ async function rereadTies(
   let requests = 0;
   const complete = () => {
     const announced = total();
-    return announced !== undefined && ties.distinct >= announced;
+    return announced !== undefined && seams.distinct >= announced;
   };
-  for (const boundary of ties.boundaries) {
+  for (const offsets of seams.seams) {
     let quiet = 0;
     for (let round = 0; round < MAX_ROUNDS && quiet < QUIET_ROUNDS && !complete(); round++) {
       let fresh = 0;
-      for (const offset of [boundary - PAGE_LIMIT, boundary]) {
+      for (const offset of offsets) {
         const options = { params: stream.params, prefetch: 0, start: { offset, rows: 0 }, ...(ctx.signal && { signal: ctx.signal }) };
         for await (const page of readPages(ctx.client, stream.endpoint, options)) {
           requests++;
-          fresh += ties.add(page.rows);
+          fresh += seams.add(page.rows);
           await take(page);
           break;
         }
@@ -411,12 +410,12 @@ async function rereadTies(
       quiet = fresh === 0 ? quiet + 1 : 0;
     }
   }
-  if (ties.boundaries.length > 0) {
+  if (seams.seams.length > 0) {
     const announced = total();
-    const shortfall = announced !== undefined && ties.distinct < announced ? `, ${announced - ties.distinct} fewer than the API announced` : '';
+    const shortfall = announced !== undefined && seams.distinct < announced ? `, ${announced - seams.distinct} fewer than the API announced` : '';
     ctx.emit({
       type: 'warning',
-      message: `${stream.endpoint.path}: ${ties.boundaries.length} page boundaries fell inside runs of equal ${stream.endpoint.tiesOn ?? ''}; re-read them with ${requests} requests until no new row appeared (${ties.distinct} distinct rows${shortfall})`,
+      message: `${stream.endpoint.path}: at ${seams.seams.length} page seams the rows shifted between requests (ties in ${stream.endpoint.tiesOn ?? ''}, or rows removed meanwhile); re-read them with ${requests} requests until no new row appeared (${seams.distinct} distinct rows${shortfall})`,
     });
   }
   return requests;
@@ -441,8 +440,9 @@ async function* pagesOf(
   ctx: RunContext,
   start: StreamPosition | undefined,
   skipped: { parents: number },
+  overlap: number,
 ): AsyncGenerator<Page> {
-  const common = { params: stream.params, prefetch: ctx.prefetch, signal: ctx.signal };
+  const common = { params: stream.params, prefetch: ctx.prefetch, signal: ctx.signal, overlap };
   if (!stream.perParent) {
     yield* readPages(ctx.client, stream.endpoint, { ...common, ...(start && { start }) });
     return;
