@@ -168,6 +168,9 @@ describe('bad input: one line, exit 2, destination untouched', () => {
     ['bad mode', () => ['--url', sim.url, '--key', sim.key, '--mode', 'lists=incremental'], 2, /lists cannot be synced incrementally/],
     ['wrong key', () => ['--url', sim.url, '--key', 'wrong-key-1234'], 1, /key|Forbidden/i],
     ['a host that does not exist', () => ['--url', 'https://acme.invalid', '--key', sim.key], 1, /cannot find the host acme\.invalid/],
+    ['the key inside the URL', () => ['--url', `${sim.url}/?api_key=${sim.key}`, '--key', sim.key], 2, /query or fragment/],
+    ['--url and --key swapped', () => ['--url', sim.key, '--key', sim.url], 2, /not a web address \(is it the key\?/],
+    ['another account\'s copy', () => ['--url', sim.url.replace('127.0.0.1', 'localhost'), '--key', sim.key], 2, /holds a copy of the account at 127\.0\.0\.1, not localhost/],
   ];
   for (const [name, args, code, message] of cases) {
     test(name, async () => {

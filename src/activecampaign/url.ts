@@ -16,6 +16,10 @@ export function isLoopbackUrl(baseUrl: string): boolean {
 export function normalizeBaseUrl(input: string): string {
   const text = input.trim();
   if (text === '') throw new ConfigError(`the ActiveCampaign URL is empty; ${WHERE}`);
+  // One word with no dot, colon or slash: not an address, most likely the key pasted in its place. Never echoed.
+  if (!/[.:/\s]/.test(text)) {
+    throw new ConfigError(`the ActiveCampaign URL is not a web address (is it the key? check that --url and --key are not swapped); ${WHERE}`);
+  }
   // Whatever sits before an @ is a credential: never shown (a registered key is masked on output anyway).
   const shown = quote(text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#@]*@/i, '$1***@'));
 
