@@ -5,6 +5,7 @@
  * resumes to a copy equal to the account.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,26 @@ test('a wait beyond --max-wait stops the run (exit 3, when to retry); the next r
     const resumed = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${file}`, '--rate', '1000']);
     assert.equal(resumed.code, 0, resumed.stderr);
     for (const table of TABLES) assert.deepEqual(await readDuckDbTable(file, table), expectedRows(table, sim.account), table.name);
+  } finally {
+    await sim.close();
+  }
+});
+
+test('a reader holding the DuckDB file (a BI tool) makes the sync wait, visibly, then go on', async () => {
+  const sim = await startSimulator({ seed: 5, contacts: 50, rateLimit: 0 });
+  const file = join(dir, 'held.duckdb');
+  try {
+    const first = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${file}`, '--rate', '1000', '--tables', 'users']);
+    assert.equal(first.code, 0, first.stderr);
+    // Another process opens the file and keeps it for three seconds.
+    const holder = spawn(process.execPath, ['-e', `
+      const { DuckDBInstance } = require('@duckdb/node-api');
+      DuckDBInstance.create(${JSON.stringify(file)}).then((db) => { process.stdout.write('open\\n'); setTimeout(() => { db.closeSync(); process.exit(0); }, 3000); });
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    const second = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${file}`, '--rate', '1000', '--tables', 'users']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /held\.duckdb is open in another process \(PID \d+\): waiting up to 60 s for it to let go/);
   } finally {
     await sim.close();
   }

@@ -100,11 +100,18 @@ export interface TableWriter {
   abort(): Promise<void>;
 }
 
+export interface OpenOptions {
+  readonly onWait?: (message: string) => void;
+}
+
 export interface Destination {
   /** A description safe to print (no password). */
   readonly description: string;
-  /** Connects, checks it can write, creates `_acsync_state` and `_acsync_runs` if missing. */
-  open(): Promise<void>;
+  /**
+   * Connects, checks it can write, creates `_acsync_state` and `_acsync_runs` if missing. A destination that waits
+   * (for another process to let go of a file, say) tells `onWait` why, and for how long at most.
+   */
+  open(options?: OpenOptions): Promise<void>;
   close(): Promise<void>;
   readState(): Promise<Map<string, TableState>>;
   /**

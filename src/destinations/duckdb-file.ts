@@ -59,10 +59,16 @@ export function checkDatabasePath(path: string): void {
   }
 }
 
+/** DuckDB refused the file because another process holds it. */
+export function isLockError(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('Could not set lock');
+}
+
 export function openError(path: string, error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
-  if (message.includes('Could not set lock')) {
-    return new ConfigError(`another acsync or DuckDB process has ${path} open; wait for it to finish or close it, then retry`);
+  if (isLockError(error)) {
+    const pid = /PID (\d+)/.exec(message)?.[1];
+    return new ConfigError(`another process${pid ? ` (PID ${pid})` : ''} has ${path} open (another sync, or a reader such as a BI tool); close it or wait for it to finish, then retry`);
   }
   // DuckDB's messages are single lines naming the problem (for example a file written by a newer DuckDB).
   return new ConfigError(`cannot open the DuckDB file ${path}: ${message.split('\n')[0]}`);

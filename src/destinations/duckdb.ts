@@ -16,12 +16,13 @@
  * ./sql-destination.ts; the file checks are in ./duckdb-file.ts.
  */
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
-import type { Destination, RunRecord, TableState, TableWriter, TypedRow } from '../core/contract.js';
+import type { Destination, OpenOptions, RunRecord, TableState, TableWriter, TypedRow } from '../core/contract.js';
 import { appendChunks, ChunkBuilder } from './duckdb-chunks.js';
-import { checkDatabasePath, openError } from './duckdb-file.js';
+import { checkDatabasePath, isLockError, openError } from './duckdb-file.js';
 import {
   ConnectionQueue, RUNS_TABLE, STATE_TABLE, SqlTableWriter, bookkeepingTablesSql, expectedShape,
   isoMillis, loadName, parseStates, preparePass, shapeOf, transaction, type ReplacedParents, type RunSql,
@@ -30,6 +31,8 @@ import { columnList, createTableSql, createTableStatements, quoteIdentifier, quo
 
 /** DuckDB's buffer pool; spills beyond it go to a temporary directory beside the file. */
 const DUCKDB_MEMORY_LIMIT = '128MB';
+/** How long a sync waits for another process to release the file before it gives up. */
+const LOCK_WAIT_MS = 60_000;
 
 export class DuckDbDestination implements Destination {
   readonly description: string;
@@ -47,16 +50,26 @@ export class DuckDbDestination implements Destination {
     this.description = `DuckDB file ${options.path}`;
   }
 
-  async open(): Promise<void> {
+  async open(options: OpenOptions = {}): Promise<void> {
     if (this.connection) return;
     checkDatabasePath(this.path);
     let instance: DuckDBInstance;
-    try {
-      // A bounded buffer pool keeps a sync's memory flat however large the account: DuckDB's default
-      // (80% of RAM) would cache every table it writes.
-      instance = await DuckDBInstance.create(this.path, { memory_limit: DUCKDB_MEMORY_LIMIT });
-    } catch (error) {
-      throw openError(this.path, error);
+    const waitUntil = Date.now() + LOCK_WAIT_MS;
+    for (let delay = 500; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        // A bounded buffer pool keeps a sync's memory flat however large the account: DuckDB's default
+        // (80% of RAM) would cache every table it writes.
+        instance = await DuckDBInstance.create(this.path, { memory_limit: DUCKDB_MEMORY_LIMIT });
+        break;
+      } catch (error) {
+        // Another process holds the file (a reader such as a BI tool, or another sync): wait a while, visibly.
+        if (!isLockError(error) || Date.now() + delay > waitUntil) throw openError(this.path, error);
+        if (delay === 500) {
+          const pid = /PID (\d+)/.exec(String((error as Error).message))?.[1];
+          options.onWait?.(`${this.path} is open in another process${pid ? ` (PID ${pid})` : ''}: waiting up to ${LOCK_WAIT_MS / 1000} s for it to let go`);
+        }
+        await sleep(delay);
+      }
     }
     try {
       const connection = await instance.connect();

@@ -115,7 +115,7 @@ export async function runSync(settings: RunSettings): Promise<RunOutcome> {
     });
   }
   const { destination } = settings;
-  await destination.open();
+  await destination.open({ onWait: (message) => emit({ type: 'waiting', message, untilMs: Date.now() }) });
   try {
     const stored = await destination.readState();
     const account = accountId(settings.account.baseUrl);
