@@ -123,7 +123,8 @@ async function runChild(mode: string): Promise<void> {
   const path = process.env.ACSYNC_DUCKDB_TEST_PATH!;
   const say = (line: string) => process.stdout.write(`${line}\n`);
   if (mode !== 'try-open') throw new Error(`unknown child mode ${mode}`);
-  const destination = new DuckDbDestination({ path });
+  // Gives up at once: the wait itself is tested end to end (test/waits.test.ts).
+  const destination = new DuckDbDestination({ path, lockWaitMs: 0 });
   try {
     await destination.open();
     say(JSON.stringify({ opened: true }));
@@ -289,7 +290,7 @@ if (CHILD_MODE) {
         assert.deepEqual(JSON.parse(line), {
           opened: false,
           name: 'ConfigError',
-          message: `another acsync or DuckDB process has ${path} open; wait for it to finish or close it, then retry`,
+          message: `another process (PID ${process.pid}) has ${path} open (another sync, or a reader such as a BI tool); close it or wait for it to finish, then retry`,
         });
       });
     });

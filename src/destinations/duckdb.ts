@@ -45,8 +45,12 @@ export class DuckDbDestination implements Destination {
     return this.connection;
   });
 
-  constructor(options: { path: string }) {
+  /** How long `open` waits for another process to release the file. */
+  private readonly lockWaitMs: number;
+
+  constructor(options: { path: string; lockWaitMs?: number }) {
     this.path = resolve(options.path);
+    this.lockWaitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
     this.description = `DuckDB file ${options.path}`;
   }
 
@@ -54,7 +58,7 @@ export class DuckDbDestination implements Destination {
     if (this.connection) return;
     checkDatabasePath(this.path);
     let instance: DuckDBInstance;
-    const waitUntil = Date.now() + LOCK_WAIT_MS;
+    const waitUntil = Date.now() + this.lockWaitMs;
     for (let delay = 500; ; delay = Math.min(delay * 2, 5000)) {
       try {
         // A bounded buffer pool keeps a sync's memory flat however large the account: DuckDB's default
@@ -66,7 +70,7 @@ export class DuckDbDestination implements Destination {
         if (!isLockError(error) || Date.now() + delay > waitUntil) throw openError(this.path, error);
         if (delay === 500) {
           const pid = /PID (\d+)/.exec(String((error as Error).message))?.[1];
-          options.onWait?.(`${this.path} is open in another process${pid ? ` (PID ${pid})` : ''}: waiting up to ${LOCK_WAIT_MS / 1000} s for it to let go`);
+          options.onWait?.(`${this.path} is open in another process${pid ? ` (PID ${pid})` : ''}: waiting up to ${Math.round(this.lockWaitMs / 1000)} s for it to let go`);
         }
         await sleep(delay);
       }
