@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { ActiveCampaignClient, type ClientEvent, type ClientOptions, parseRetryAfter } from '../src/activecampaign/client.js';
 import { errorMessageFromBody } from '../src/activecampaign/error-body.js';
 import { ApiError, ConfigError } from '../src/core/errors.js';
 import { RequestBudget } from '../src/activecampaign/rate-limiter.js';
 import { USER_AGENT } from '../src/core/version.js';
-import { type Handler, json, raw, reset, type ScriptedServer, sequence, startScriptedServer } from './activecampaign-helpers.js';
+import { type Handler, json, raw, reset, type ScriptedServer, sequence, startScriptedServer, serverPool } from './activecampaign-helpers.js';
 
 const KEY = 'k3y-0123456789abcdef-SECRET';
-const servers: ScriptedServer[] = [];
-after(() => Promise.all(servers.map((server) => server.close())));
-
-async function serve(handler: Handler): Promise<ScriptedServer> {
-  const server = await startScriptedServer(handler);
-  servers.push(server);
-  return server;
-}
+const serve = serverPool();
 
 function clientFor(server: ScriptedServer, options: Partial<ClientOptions> = {}) {
   const events: ClientEvent[] = [];

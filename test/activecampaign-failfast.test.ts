@@ -6,21 +6,14 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { ActiveCampaignClient, type ClientOptions } from '../src/activecampaign/client.js';
 import { permissionDenial } from '../src/activecampaign/error-body.js';
 import { RequestBudget } from '../src/activecampaign/rate-limiter.js';
 import { ApiError } from '../src/core/errors.js';
-import { type Handler, json, raw, type ScriptedServer, sequence, startScriptedServer } from './activecampaign-helpers.js';
+import { type Handler, json, raw, sequence, startScriptedServer, serverPool } from './activecampaign-helpers.js';
 
-const servers: ScriptedServer[] = [];
-after(() => Promise.all(servers.map((server) => server.close())));
-
-async function serve(handler: Handler): Promise<ScriptedServer> {
-  const server = await startScriptedServer(handler);
-  servers.push(server);
-  return server;
-}
+const serve = serverPool();
 
 /** A client with the production retry settings (1 s backoff base, 6 attempts) unless told otherwise. */
 function clientAt(baseUrl: string, options: Partial<ClientOptions> = {}): ActiveCampaignClient {

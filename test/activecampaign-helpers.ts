@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after } from 'node:test';
 
 /** One request as the scripted server saw it. */
 export interface SeenRequest {
@@ -80,3 +81,14 @@ export function raw(status: number, text: string, headers: Record<string, string
 export const reset: Handler = (_request, res) => {
   res.socket?.destroy();
 };
+
+/** `serve(handler)` for one test file: every server it starts is closed when the file's tests end. */
+export function serverPool(): (handler: Handler) => Promise<ScriptedServer> {
+  const servers: ScriptedServer[] = [];
+  after(() => Promise.all(servers.map((server) => server.close())));
+  return async (handler) => {
+    const server = await startScriptedServer(handler);
+    servers.push(server);
+    return server;
+  };
+}

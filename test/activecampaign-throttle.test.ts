@@ -5,21 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { ActiveCampaignClient, type ClientEvent, type ClientOptions, parseRateLimit } from '../src/activecampaign/client.js';
 import { RequestBudget } from '../src/activecampaign/rate-limiter.js';
 import { DEFAULT_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND } from '../src/core/defaults.js';
 import { ApiError } from '../src/core/errors.js';
-import { type Handler, json, raw, type ScriptedServer, sequence, startScriptedServer } from './activecampaign-helpers.js';
+import { type Handler, json, raw, type ScriptedServer, sequence, serverPool } from './activecampaign-helpers.js';
 
-const servers: ScriptedServer[] = [];
-after(() => Promise.all(servers.map((server) => server.close())));
-
-async function serve(handler: Handler): Promise<ScriptedServer> {
-  const server = await startScriptedServer(handler);
-  servers.push(server);
-  return server;
-}
+const serve = serverPool();
 
 function clientFor(server: ScriptedServer, options: Partial<ClientOptions> = {}) {
   const events: ClientEvent[] = [];
