@@ -233,6 +233,7 @@ if (CHILD_MODE) {
         await fullPass(destination, [fieldValue(1, 3, 'x')], fieldValues);
       });
       const views = readFileSync(join(dir, '_acsync', 'views.sql'), 'utf8');
+      assert.match(views, /older versions .* never with a glob over the folder/s, 'readers are told not to glob a table folder');
       const statements = views.split('\n').filter((line) => line.startsWith('CREATE'));
       assert.deepEqual(statements, [
         `CREATE OR REPLACE VIEW "contacts" AS SELECT * FROM read_parquet(['${join(dir, 'contacts', 'v000003', 'part-0000.parquet')}']);`,

@@ -237,6 +237,8 @@ export class ParquetDestination implements Destination {
       const lines = [
         '-- acsync: one view per table over the files of its current version. In DuckDB: .read views.sql',
         '-- Rewritten after every publish; superseded versions are deleted after a few more, so re-read it.',
+        '-- A table\'s folder also keeps its older versions (v000001/, …) for readers still on them: read a table',
+        '-- through its view here, or the files its <table>/_current.json lists, never with a glob over the folder.',
       ];
       for (const table of TABLES) {
         const manifest = this.manifests.get(table.name);
