@@ -69,13 +69,23 @@ test('a reader holding the DuckDB file (a BI tool) makes the sync wait, visibly,
   try {
     const first = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${file}`, '--rate', '1000', '--tables', 'users']);
     assert.equal(first.code, 0, first.stderr);
-    // Another process opens the file and keeps it for three seconds.
+    // Another process opens the file and keeps it until the sync says it is waiting.
     const holder = spawn(process.execPath, ['-e', `
       const { DuckDBInstance } = require('@duckdb/node-api');
-      DuckDBInstance.create(${JSON.stringify(file)}).then((db) => { process.stdout.write('open\\n'); setTimeout(() => { db.closeSync(); process.exit(0); }, 3000); });
+      DuckDBInstance.create(${JSON.stringify(file)}).then(() => { process.stdout.write('open\\n'); setInterval(() => {}, 1000); });
     `], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve) => holder.stdout.once('data', resolve));
-    const second = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${file}`, '--rate', '1000', '--tables', 'users']);
+    const sync = startCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${file}`, '--rate', '1000', '--tables', 'users']);
+    let said = '';
+    await new Promise<void>((resolve) => {
+      sync.child.stderr?.on('data', (chunk: Buffer) => {
+        said += chunk.toString();
+        if (/waiting up to/.test(said)) resolve();
+      });
+      sync.child.on('close', () => resolve());
+    });
+    holder.kill();
+    const second = await sync.result;
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /held\.duckdb is open in another process \(PID \d+\): waiting up to 60 s for it to let go/);
   } finally {
