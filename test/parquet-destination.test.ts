@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { ConfigError } from '../src/core/errors.js';
 import { TABLES, getTable } from '../src/catalog/index.js';
 import type { TableDef } from '../src/catalog/index.js';
@@ -178,16 +180,16 @@ if (CHILD_MODE) {
   });
 
   describe('files', () => {
-    test('every catalog table gets an empty first version whose Parquet schema has the contract types, zstd', async () => {
+    test('every catalog table gets an empty first version whose Parquet schema has the contract types, logical and converted, zstd', async () => {
       const dir = newDir();
       await withLake(dir, async (destination) => {
         for (const t of TABLES) await (await destination.beginTable(t, 'full', false)).abort();
       });
       const expected = {
         float: { type: 'DOUBLE', converted_type: null, logical_type: null },
-        text: { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: null },
+        text: { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: 'StringType()' },
         boolean: { type: 'BOOLEAN', converted_type: null, logical_type: null },
-        date: { type: 'INT32', converted_type: 'DATE', logical_type: null },
+        date: { type: 'INT32', converted_type: 'DATE', logical_type: 'DateType()' },
         timestamp: {
           type: 'INT64', converted_type: 'TIMESTAMP_MICROS',
           logical_type: 'TimestampType(isAdjustedToUTC=1, unit=TimeUnit(MILLIS=<null>, MICROS=MicroSeconds(), NANOS=<null>))',
@@ -223,6 +225,20 @@ if (CHILD_MODE) {
       });
       // The typed reader returns exactly the rows that were committed.
       assert.deepEqual(await readParquetTable(dir, contacts), [contact(1), contact(2)]);
+    });
+
+    test('an independent reader (hyparquet) finds the logical types and reads every value back', async () => {
+      const dir = newDir();
+      await withLake(dir, (destination) => fullPass(destination, [contact(2), contact(1)]));
+      const file = await asyncBufferFromFile(currentFiles(dir, contacts)[0]!);
+      const metadata = await parquetMetadataAsync(file);
+      const logical = new Map(metadata.schema.map((element) => [element.name, element.logical_type?.type ?? null]));
+      const expected = { float: null, boolean: null, text: 'STRING', date: 'DATE', timestamp: 'TIMESTAMP' } as const;
+      assert.deepEqual(contacts.columns.map((c) => [c.name, logical.get(c.name)]), contacts.columns.map((c) => [c.name, expected[c.type]]));
+      const rows = await parquetReadObjects({ file, compressors });
+      const byId = rows.sort((a, b) => Number(a.id) - Number(b.id));
+      assert.deepEqual(byId.map((row) => [row.id, row.email, row.bounced_date instanceof Date ? row.bounced_date.toISOString() : row.bounced_date]),
+        [[1, 'c1@example.com', '2024-02-05T00:00:00.000Z'], [2, 'c2@example.com', '2024-02-05T00:00:00.000Z']]);
     });
 
     test('views.sql defines one view per table over its current files, usable from DuckDB', async () => {

@@ -40,6 +40,7 @@ import {
 } from './lake-layout.js';
 import type { Manifest, Staging, StoredState } from './lake-layout.js';
 import type { LakeStore } from './lake-store.js';
+import { declareLogicalTypes } from './parquet-footer.js';
 import { LOAD_TABLE, PARQUET_OPTIONS, loadTableSql } from './parquet-sql.js';
 import { ParquetTableWriter } from './parquet-writer.js';
 
@@ -193,6 +194,7 @@ export class ParquetDestination implements Destination {
     mkdirSync(this.local(folder), { recursive: true });
     const file = `${folder}/part-0000.parquet`;
     const result = await connection.run(`COPY (${select}) TO ${quoteLiteral(this.local(file))} ${PARQUET_OPTIONS}`);
+    declareLogicalTypes(this.local(file));
     fsyncPath(this.local(file));
     fsyncPath(this.local(folder));
     await this.store.publish([file]);
