@@ -4,7 +4,7 @@
  * files and imports that go against the layering below. Run: `npm run rooms` (`-- --json` for one JSON object).
  *
  * Layers, lowest first. A room may import its own files, any room of a lower layer, and nothing else:
- *   catalog (declarations only) → core (shared vocabulary) → activecampaign, destinations, simulator, erd
+ *   catalog (declarations only) → core (shared vocabulary) → activecampaign, destinations, simulator, erd, dbt
  *   → engine → protocols, service → cli
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 const LAYERS: readonly (readonly string[])[] = [
   ['catalog'],
   ['core'],
-  ['activecampaign', 'destinations', 'simulator', 'erd'],
+  ['activecampaign', 'destinations', 'simulator', 'erd', 'dbt'],
   ['engine'],
   ['protocols', 'service'],
   ['cli'],

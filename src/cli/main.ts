@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
 import { registerAirbyte } from './airbyte.js';
 import { registerCheck } from './check.js';
+import { registerDbt } from './dbt.js';
 import { registerDemo } from './demo.js';
 import { registerDiscover } from './discover.js';
 import { registerErd } from './erd.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerQuery(program);
   registerErd(program);
+  registerDbt(program);
   registerSimulate(program);
   registerSinger(program);
   registerAirbyte(program);

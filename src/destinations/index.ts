@@ -7,6 +7,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import { DuckDbDestination } from './duckdb.js';
+import { destinationKind } from './kinds.js';
 import { parquetDestinationFromUri, s3DestinationFromUri } from './lake-uri.js';
 import { redactUri } from '../core/secrets.js';
 import { PostgresDestination } from './postgres.js';
@@ -16,18 +17,19 @@ import type { Destination } from '../core/contract.js';
 export type { Destination } from '../core/contract.js';
 
 export function openDestination(uri: string): Destination {
-  const value = uri.trim();
-  if (value.startsWith('duckdb:')) return duckdb(value.slice('duckdb:'.length));
-  if (/\.(duckdb|db)$/i.test(value) && !value.includes('://')) return duckdb(value);
-  if (value.startsWith('parquet:')) return parquetDestinationFromUri(value.slice('parquet:'.length));
-  if (value.startsWith('s3://')) return s3DestinationFromUri(value);
-  if (/^postgres(ql)?:\/\//i.test(value)) return new PostgresDestination(parsePostgresUri(value));
-  if (value === 'postgres' || value === 'postgresql') return new PostgresDestination(postgresOptionsFromEnv());
-  throw new ConfigError(
-    `unsupported destination "${redactUri(value)}": use duckdb:<file>, parquet:<dir>, s3://<bucket>/<prefix>, `
-    + 'postgres://user:password@host:port/database[?schema=name] or postgres (from the PG* variables), '
-    + 'e.g. --dest duckdb:activecampaign.duckdb',
-  );
+  const named = destinationKind(uri);
+  switch (named?.kind) {
+    case 'duckdb': return duckdb(named.target);
+    case 'parquet': return parquetDestinationFromUri(named.target);
+    case 's3': return s3DestinationFromUri(named.target);
+    case 'postgres':
+      return new PostgresDestination(/:\/\//.test(named.target) ? parsePostgresUri(named.target) : postgresOptionsFromEnv());
+    case undefined: throw new ConfigError(
+      `unsupported destination "${redactUri(uri.trim())}": use duckdb:<file>, parquet:<dir>, s3://<bucket>/<prefix>, `
+      + 'postgres://user:password@host:port/database[?schema=name] or postgres (from the PG* variables), '
+      + 'e.g. --dest duckdb:activecampaign.duckdb',
+    );
+  }
 }
 
 function duckdb(path: string): Destination {
