@@ -13,11 +13,11 @@ import { DistinctIds } from '../activecampaign/distinct-ids.js';
 import { readPages, type Page } from '../activecampaign/pages.js';
 import type {
   Destination,
+  JoinedRefresh,
   RunRecord,
   RunTableRecord,
   StreamPosition,
   TableState,
-  JoinedRefresh,
   TableWriter,
   TypedRow,
 } from '../core/contract.js';
