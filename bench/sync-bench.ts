@@ -127,11 +127,13 @@ try {
     const again = await runSync(simulator.url, simulator.key, destination.uri);
     const after = simulator.stats();
     const incrementalRequests = after.requests - before.requests;
-    // The incremental tables ride on /contacts and /deals; every other table is read in full again.
-    const onIncrementalStreams = ['/api/3/contacts', '/api/3/deals']
+    // The incremental tables ride on /contacts and /deals (contacts_tags also reads /tags, for the attributes it
+    // copies); every other table is read in full again.
+    const incrementalPaths = ['/api/3/contacts', '/api/3/deals', '/api/3/tags'];
+    const onIncrementalStreams = incrementalPaths
       .map((path) => (after.byPath[path] ?? 0) - (before.byPath[path] ?? 0))
       .reduce((a, b) => a + b, 0);
-    const firstOnThem = (before.byPath['/api/3/contacts'] ?? 0) + (before.byPath['/api/3/deals'] ?? 0);
+    const firstOnThem = incrementalPaths.map((path) => before.byPath[path] ?? 0).reduce((a, b) => a + b, 0);
     console.log(
       `after ${applied.changes} changes: the next sync made ${incrementalRequests} requests (the first ${requests}); ` +
         `the incremental tables took ${onIncrementalStreams} of them (the first sync ${firstOnThem}); ${round(again.seconds, 1)} s`,

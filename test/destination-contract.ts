@@ -68,6 +68,11 @@ const CHILD = pick('single-key incremental child table', (t) => t.primaryKey.len
 const CHILD_PARENT_COLUMN = columnName(CHILD.incremental!.child!.parentKey);
 /** A table keyed by two columns that offers incremental mode. */
 const COMPOSITE = pick('composite-key incremental table', (t) => t.primaryKey.length > 1 && !!t.incremental);
+/** An incremental table copying columns from a joined object (contacts_tags: its tag), and its id column. */
+const JOINED = pick('incremental table copying a joined object\'s columns', (t) => !!t.incremental && !!t.source.join
+  && t.columns.some((c) => c.joined !== undefined));
+const JOINED_ON = JOINED.columns.find((c) => !c.joined && c.source === JOINED.source.join!.on)!.name;
+const JOINED_COLUMNS = JOINED.columns.filter((c) => c.joined !== undefined).map((c) => c.name);
 
 // ---------------------------------------------------------------------------------------------------
 // Rows
@@ -437,6 +442,62 @@ export function destinationContract(name: string, setup: ContractSetup): void {
           await writer.finish(state);
         });
         assertTable(CHILD, await store.readTable(CHILD), [child(12, 1, 1), child(13, 1, 1), child(31, 3)]);
+      });
+    });
+
+    describe('refreshing the columns copied from a joined object', () => {
+      const at = (name: string) => JOINED.columns.findIndex((c) => c.name === name);
+      const key = (n: number) => JOINED.primaryKey.map(() => n);
+      /** Object `id` at `version`, as a refresh lists it: its id, then its values of the copied columns. */
+      const object = (id: number, version: number): TypedRow => {
+        const values = rowFor(JOINED, key(id), version);
+        return [id, ...JOINED_COLUMNS.map((name) => values[at(name)]!)];
+      };
+      /** A row of the table: its own columns set by its key, the copied ones those of `values` (null: gone). */
+      const row = (n: number, id: number, values: TypedRow | null): TypedRow => {
+        const overrides: Record<string, TypedValue> = { [JOINED_ON]: id };
+        JOINED_COLUMNS.forEach((name, i) => { overrides[name] = values ? values[i + 1]! : null; });
+        return rowFor(JOINED, key(n), 0, overrides);
+      };
+      const published = [row(1, 1, object(1, 0)), row(2, 1, object(1, 0)), row(3, 2, object(2, 0)), row(4, 3, object(3, 0))];
+      const fullDone: TableState = { mode: 'full', lastFullAt: '2024-03-01T00:00:00.000Z' };
+      const publish = async (destination: Destination) => {
+        const full = await destination.beginTable(JOINED, 'full', false);
+        await full.commit({ rows: published }, fullState('r1', published.length));
+        await full.finish(fullDone);
+      };
+
+      test('incremental: every row takes its object\'s values, NULL where the object is gone, with the pass', async () => {
+        await withStore(async (store) => {
+          const final = incrementalState('2024-03-02T00:00:00.000Z');
+          await session(store, async (destination) => {
+            await publish(destination);
+            const incremental = await destination.beginTable(JOINED, 'incremental', false);
+            // A row of this pass, carrying the values its page had: the refresh is newer.
+            await incremental.commit({ rows: [row(5, 1, object(1, 0))] }, incrementalState('2024-03-01T00:00:00.000Z'));
+            await incremental.finish(final, { on: JOINED_ON, columns: JOINED_COLUMNS, rows: [object(1, 7), object(3, 0)] });
+            assert.deepEqual((await destination.readState()).get(JOINED.name), final);
+          });
+          assertTable(JOINED, await store.readTable(JOINED), [
+            row(1, 1, object(1, 7)), row(2, 1, object(1, 7)), row(3, 2, null), row(4, 3, object(3, 0)), row(5, 1, object(1, 7)),
+          ]);
+        });
+      });
+
+      test('incremental: a refresh that cannot be written fails the finish, and neither the rows nor the state move', async () => {
+        await withStore(async (store) => {
+          await session(store, async (destination) => {
+            await publish(destination);
+            const incremental = await destination.beginTable(JOINED, 'incremental', false);
+            const wrong = object(1, 7);
+            // A value of the wrong type for its column, found only while the list is being written.
+            wrong[1] = JOINED.columns[at(JOINED_COLUMNS[0]!)]!.type === 'text' ? 5 : 'not a value of this type';
+            await assert.rejects(incremental.finish(incrementalState('2024-03-02T00:00:00.000Z'),
+              { on: JOINED_ON, columns: JOINED_COLUMNS, rows: [object(3, 7), wrong] }));
+            assert.deepEqual((await destination.readState()).get(JOINED.name), fullDone);
+          });
+          assertTable(JOINED, await store.readTable(JOINED), published);
+        });
       });
     });
 

@@ -237,3 +237,27 @@ describe('mutations', () => {
     assert.ok(process.memoryUsage().heapUsed - heapBefore < 200 * 1024 * 1024);
   });
 });
+
+test('POST /__sim/tag changes one tag and no contact; bad changes are refused', async () => {
+  const sim = await startSimulator({ seed: 4, contacts: 50, rateLimit: 0 });
+  try {
+    const post = (body: unknown) => fetch(`${sim.url}/__sim/tag`, { method: 'POST', body: JSON.stringify(body) });
+    const contactsBefore = oracle(sim, 'contacts');
+    assert.equal((await post({ id: 2, tag: 'renamed', description: 'new', subscriber_count: 77 })).status, 200);
+    assert.equal((await post({ id: 5, delete: true })).status, 200);
+    const tags = (await get(sim, '/tags?limit=100')).body.tags as Rec[];
+    const renamed = tags.find((t) => t.id === '2');
+    assert.equal(renamed?.tag, 'renamed');
+    assert.equal(renamed?.description, 'new');
+    assert.equal(renamed?.subscriber_count, '77');
+    assert.equal(tags.some((t) => t.id === '5'), false);
+    // The associations of the deleted tag stay, pointing at a tag that no longer resolves.
+    assert.ok(oracle(sim, 'contactTags').some((ct) => ct.tag === '5'));
+    assert.deepEqual(oracle(sim, 'contacts'), contactsBefore);
+    for (const bad of [{ id: 5, tag: 'gone' }, { id: 999 }, { id: 2, colour: 'red' }, { id: 2, subscriber_count: -1 }, { id: 2, tag: 3 }]) {
+      assert.equal((await post(bad)).status, 400, JSON.stringify(bad));
+    }
+  } finally {
+    await sim.close();
+  }
+});

@@ -3,7 +3,7 @@
  * not know whether it writes to DuckDB, PostgreSQL or a Parquet lake.
  *
  * Life of a table within a run:
- *   beginTable → commit(batch, state) … → finish(state)   (or abort(): nothing of this run's staging is published)
+ *   beginTable → commit(batch, state) … → finish(state[, refresh])   (or abort(): nothing of this run's staging is published)
  *
  * Guarantees a destination gives:
  * - `commit` is atomic: the batch's rows and the table's state are durable together, or neither is.
@@ -92,10 +92,33 @@ export interface RunTableRecord {
   readonly error?: string;
 }
 
+/**
+ * Columns a table copies from a joined object (catalog `joined`: contacts_tags copies its tag), refreshed on
+ * every row of the table, the rows this pass did not write included: an incremental pass re-reads only the
+ * changed parents' rows, while the joined objects change on their own (a tag renamed, its subscriber count).
+ */
+export interface JoinedRefresh {
+  /** The table's column holding the joined object's id (contacts_tags: `tag_id`). */
+  readonly on: string;
+  /** The copied columns, by name. */
+  readonly columns: readonly string[];
+  /**
+   * Every joined object that exists: its id, then one value per `columns` entry, typed to those columns. A row
+   * whose `on` value is none of these ids (the object was deleted) gets NULL in `columns`. The caller does not
+   * reuse these arrays.
+   */
+  readonly rows: readonly TypedRow[];
+}
+
 export interface TableWriter {
   commit(batch: Batch, state: TableState): Promise<void>;
-  /** Publishes the pass (full: swap staging in) and stores the final state, in one transaction. */
-  finish(state: TableState): Promise<void>;
+  /**
+   * Publishes the pass (full: swap staging in) and stores the final state, in one transaction. With `refresh`,
+   * the published table's copied columns are refreshed in that same transaction (or version), after the pass's
+   * rows are in; if it cannot be applied, nothing of the finish is published. The message sinks of Singer and
+   * Airbyte cannot express it and ignore it (docs/deviations.md).
+   */
+  finish(state: TableState, refresh?: JoinedRefresh): Promise<void>;
   /** Leaves the live table as it was; the staging copy is kept for a later resume. */
   abort(): Promise<void>;
 }

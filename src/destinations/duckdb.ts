@@ -27,6 +27,7 @@ import {
   ConnectionQueue, RUNS_TABLE, STATE_TABLE, SqlTableWriter, bookkeepingTablesSql, expectedShape,
   isoMillis, loadName, parseStates, preparePass, shapeOf, transaction, type ReplacedParents, type RunSql,
 } from './sql-destination.js';
+import type { RefreshPlan } from './joined-refresh.js';
 import { columnList, createTableSql, createTableStatements, quoteIdentifier, quoteLiteral, sqlType } from './sql.js';
 
 /** DuckDB's buffer pool; spills beyond it go to a temporary directory beside the file. */
@@ -172,14 +173,24 @@ class DuckDbTableWriter extends SqlTableWriter<DuckDBConnection, DuckDBDataChunk
     }, stateSql(this.table.name, state));
   }
 
-  protected async publish(connection: DuckDBConnection, state: string): Promise<void> {
-    await transaction((sql) => connection.run(sql), async () => {
-      if (this.mode !== 'full') return;
-      // DuckDB's DDL is transactional: readers see the old table until COMMIT, and a failure keeps it.
-      await connection.run(
-        `DROP TABLE IF EXISTS ${quoteIdentifier(this.table.name)}; ALTER TABLE ${quoteIdentifier(this.target)} RENAME TO ${quoteIdentifier(this.table.name)}`,
-      );
+  protected async publish(connection: DuckDBConnection, state: string, refresh: RefreshPlan | null): Promise<void> {
+    const run: RunSql = (sql) => connection.run(sql);
+    await transaction(run, async () => {
+      if (this.mode === 'full') {
+        // DuckDB's DDL is transactional: readers see the old table until COMMIT, and a failure keeps it.
+        await connection.run(
+          `DROP TABLE IF EXISTS ${quoteIdentifier(this.table.name)}; ALTER TABLE ${quoteIdentifier(this.target)} RENAME TO ${quoteIdentifier(this.table.name)}`,
+        );
+      }
+      if (refresh) await this.refreshLive(connection, run, quoteIdentifier(this.table.name), refresh);
     }, stateSql(this.table.name, state));
+  }
+
+  protected async stageRefresh(connection: DuckDBConnection, refresh: RefreshPlan): Promise<string> {
+    const { staged } = refresh;
+    await connection.run(createTableSql(staged, staged.name, 'duckdb', { temporary: true, primaryKey: false }));
+    await appendChunks(connection, staged.name, new ChunkBuilder(staged, 'TIMESTAMP').chunks(refresh.rows));
+    return quoteIdentifier(staged.name);
   }
 }
 

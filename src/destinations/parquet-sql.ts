@@ -18,6 +18,11 @@ export const LOAD_TABLE = quoteIdentifier(LOAD_TABLE_NAME);
 
 /** The temporary table a batch is appended to before it is copied into its Parquet file (one per connection). */
 export function loadTableSql(table: TableDef): string {
+  return temporaryTableSql(table, LOAD_TABLE_NAME);
+}
+
+/** A temporary table of `table`'s columns under `name` (replacing one of that name), without a key. */
+export function temporaryTableSql(table: TableDef, name: string): string {
   const columns = table.columns.map((c) => `${quoteIdentifier(c.name)} ${DUCKDB_TYPES[c.type]}`);
-  return `CREATE OR REPLACE TEMPORARY TABLE ${LOAD_TABLE} (${columns.join(', ')})`;
+  return `CREATE OR REPLACE TEMPORARY TABLE ${quoteIdentifier(name)} (${columns.join(', ')})`;
 }

@@ -6,14 +6,15 @@
 import { mkdirSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
-import type { Batch, TableState, TableWriter } from '../core/contract.js';
+import type { Batch, JoinedRefresh, TableState, TableWriter } from '../core/contract.js';
 import { latestPerKey, parentsToReplace } from './batches.js';
 import { appendChunks, ChunkBuilder } from './duckdb-chunks.js';
+import { refreshPlan, refreshedSelect, staleCondition, type RefreshPlan } from './joined-refresh.js';
 import { fsyncPath } from './lake-files.js';
 import { batchFile, parentsFile, stagingFolder, stagingRoot } from './lake-layout.js';
 import type { Manifest, Staging } from './lake-layout.js';
 import type { LakeStore } from './lake-store.js';
-import { LOAD_TABLE, LOAD_TABLE_NAME, PARQUET_OPTIONS } from './parquet-sql.js';
+import { LOAD_TABLE, LOAD_TABLE_NAME, PARQUET_OPTIONS, temporaryTableSql } from './parquet-sql.js';
 import { quoteIdentifier, quoteLiteral } from './sql.js';
 
 /** What a table writer needs of its lake; the Parquet destination (./parquet.ts) provides it. */
@@ -27,6 +28,9 @@ export interface WriterLake {
   pruneVersions(table: string): Promise<void>;
   writeViews(): Promise<void>;
 }
+
+/** The temporary table a refresh's joined objects are staged in (one per writer's connection). */
+const REFRESH_TABLE_NAME = '_acsync_refresh';
 
 export class ParquetTableWriter implements TableWriter {
   private closed = false;
@@ -85,12 +89,14 @@ export class ParquetTableWriter implements TableWriter {
     });
   }
 
-  async finish(state: TableState): Promise<void> {
+  async finish(state: TableState, refresh?: JoinedRefresh): Promise<void> {
     this.checkOpen();
     this.closed = true;
+    // Checked before anything runs: a refresh that does not fit the table fails the finish as a whole.
+    const plan = refresh ? refreshPlan(this.table, refresh, REFRESH_TABLE_NAME) : null;
     return this.serial(async () => {
       try {
-        await this.publish(state);
+        await this.publish(state, plan);
       } finally {
         this.connection.closeSync();
       }
@@ -104,17 +110,25 @@ export class ParquetTableWriter implements TableWriter {
     await this.serial(async () => this.connection.closeSync()).catch(() => undefined);
   }
 
-  private async publish(state: TableState): Promise<void> {
+  private async publish(state: TableState, refresh: RefreshPlan | null): Promise<void> {
     const { table, staging, destination } = this;
     const previous = destination.manifest(table.name);
     if (!previous) throw new Error(`table ${table.name} has no published version in ${destination.store.location}`);
     let version = previous.version;
-    if (this.mode === 'full' || staging.batches > 0) {
+    // An incremental pass that staged nothing leaves the rows as they are, unless a refresh changes some.
+    let select = this.mode === 'full' || staging.batches > 0 ? await this.mergeSql(previous) : null;
+    if (refresh) {
+      const staged = await this.stageRefresh(refresh);
+      if (select === null) {
+        const current = await this.previousSql(previous);
+        if (await this.anyStale(refresh, current, staged)) select = current;
+      }
+      // The new version takes the refreshed values: the batches' rows and those it keeps alike.
+      if (select !== null) select = refreshedSelect(refresh, table, select, staged);
+    }
+    if (select !== null) {
       version = previous.version + 1;
-      const select = await this.mergeSql(previous);
       await destination.publishVersion(table, this.connection, version, select, state);
-    } else {
-      // An incremental pass that staged nothing leaves the rows as they are: only the state moves on.
     }
     await destination.saveState(table.name, state, version, null);
     await destination.store.removeFolder(stagingRoot(table.name));
@@ -136,11 +150,7 @@ export class ParquetTableWriter implements TableWriter {
     const numberOf = (prefix: string) => `CAST(regexp_extract(_acsync_file, '${prefix}-(\\d+)\\.parquet$', 1) AS INTEGER)`;
 
     const sources = [`SELECT ${columns}, 0 AS _acsync_batch FROM ${LOAD_TABLE} WHERE false`];
-    if (this.mode === 'incremental') {
-      const files = previous.files.map((file) => `${table.name}/${file}`);
-      for (const file of files) await destination.store.fetch(file);
-      sources.push(`SELECT ${columns}, 0 AS _acsync_batch FROM read_parquet(${list(files)})`);
-    }
+    if (this.mode === 'incremental') sources.push(`SELECT *, 0 AS _acsync_batch FROM (${await this.previousSql(previous)})`);
     const batches = Array.from({ length: staging.batches }, (_, i) => batchFile(table.name, staging.id, i + 1));
     if (batches.length > 0) {
       sources.push(`SELECT ${columns}, ${numberOf('batch')} AS _acsync_batch FROM read_parquet(${list(batches)}, filename = '_acsync_file')`);
@@ -160,6 +170,31 @@ export class ParquetTableWriter implements TableWriter {
       ON latest.${quoteIdentifier(staging.replaceColumn)} = replaced.parent
       WHERE replaced.replaced_in IS NULL OR replaced.replaced_in <= latest._acsync_batch
       ORDER BY ${table.primaryKey.map((k) => `latest.${quoteIdentifier(k)}`).join(', ')}`;
+  }
+
+  /** The rows of the published version `previous`, in catalog column order (its files fetched first). */
+  private async previousSql(previous: Manifest): Promise<string> {
+    const { table, destination } = this;
+    const files = previous.files.map((file) => `${table.name}/${file}`);
+    for (const file of files) await destination.store.fetch(file);
+    const columns = table.columns.map((c) => quoteIdentifier(c.name)).join(', ');
+    return `SELECT ${columns} FROM read_parquet([${files.map((f) => quoteLiteral(destination.local(f))).join(', ')}])`;
+  }
+
+  /** Stages a refresh's joined objects in a temporary table of this writer's connection; returns its quoted name. */
+  private async stageRefresh(refresh: RefreshPlan): Promise<string> {
+    const { staged } = refresh;
+    await this.connection.run(temporaryTableSql(staged, staged.name));
+    await appendChunks(this.connection, staged.name, new ChunkBuilder(staged, 'TIMESTAMPTZ').chunks(refresh.rows));
+    return quoteIdentifier(staged.name);
+  }
+
+  /** Whether a row of `source` has copied columns other than the refresh says: only then is a version written. */
+  private async anyStale(refresh: RefreshPlan, source: string, staged: string): Promise<boolean> {
+    const on = quoteIdentifier(refresh.on);
+    const reader = await this.connection.runAndReadAll(
+      `SELECT EXISTS (SELECT 1 FROM (${source}) AS t LEFT JOIN ${staged} AS r ON t.${on} = r.${on} WHERE ${staleCondition(refresh, 't', 'r')})`);
+    return reader.getRows()[0]?.[0] === true;
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

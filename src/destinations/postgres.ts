@@ -24,6 +24,7 @@ import {
   isoMillis, loadName, parseStates, preparePass, transaction, type ReplacedParents, type RunSql,
 } from './sql-destination.js';
 import { columnList, createTableSql, createTableStatements, qualifiedName, quoteIdentifier, stagingName } from './sql.js';
+import type { RefreshPlan } from './joined-refresh.js';
 
 /** How long `open` waits for another process's lock on the schema (a killed process's session lingers briefly). */
 const LOCK_WAIT_MS = 5000;
@@ -288,11 +289,24 @@ class PostgresTableWriter extends SqlTableWriter<pg.Client, string> {
     await client.query(this.upsertSql);
   }
 
-  protected async publish(client: pg.Client, state: string): Promise<void> {
-    await transaction((sql) => client.query(sql), async () => {
+  protected async publish(client: pg.Client, state: string, refresh: RefreshPlan | null): Promise<void> {
+    const run: RunSql = (sql) => client.query(sql);
+    await transaction(run, async () => {
       if (this.mode === 'full') await this.publishStaging(client);
+      if (refresh) await this.refreshLive(client, run, this.destination.name(this.table.name), refresh);
       await this.destination.saveState(client, this.table.name, state);
     });
+  }
+
+  protected async stageRefresh(client: pg.Client, refresh: RefreshPlan): Promise<string> {
+    const { staged } = refresh;
+    // Temporary, so unqualified: it lives in the session's own schema and goes with the transaction's DROP.
+    await client.query(createTableSql(staged, staged.name, 'postgres', { temporary: true, primaryKey: false }));
+    if (refresh.rows.length > 0) {
+      const formatters = staged.columns.map((column) => copyFormatter(staged, column.name, column.type));
+      await copy(client, `COPY ${quoteIdentifier(staged.name)} (${columnList(staged)}) FROM STDIN`, copyText(refresh.rows, formatters));
+    }
+    return quoteIdentifier(staged.name);
   }
 
   /**

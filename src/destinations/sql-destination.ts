@@ -5,8 +5,9 @@
  * file and comes in here as callbacks.
  */
 import type { LogicalType, ReplicationMode, TableDef } from '../catalog/index.js';
-import type { Batch, TableState, TableWriter, TypedRow } from '../core/contract.js';
+import type { Batch, JoinedRefresh, TableState, TableWriter, TypedRow } from '../core/contract.js';
 import { latestPerKey, parentsToReplace } from './batches.js';
+import { refreshPlan, refreshSql, type RefreshPlan } from './joined-refresh.js';
 import { stagingName } from './sql.js';
 
 export const STATE_TABLE = '_acsync_state';
@@ -134,6 +135,11 @@ export function loadName(table: TableDef): string {
   return `_acsync_load_${table.name}`;
 }
 
+/** Name of the temporary table a refresh's joined objects are staged in (core/contract.ts `JoinedRefresh`). */
+export function refreshName(table: TableDef): string {
+  return `_acsync_refresh_${table.name}`;
+}
+
 /** Columns with their types, and the key, as one comparable string. */
 export function shapeOf(columns: readonly string[], key: readonly string[]): string {
   return `${columns.join(', ')} | key ${key.join(', ')}`;
@@ -216,8 +222,27 @@ export abstract class SqlTableWriter<C, R> implements TableWriter {
   /** Writes the batch and stores the state (JSON text), in one transaction. */
   protected abstract write(connection: C, rows: R | null, parents: ReplacedParents | null, state: string): Promise<void>;
 
-  /** Publishes the pass (full: the staging copy replaces the live table) and stores the state, in one transaction. */
-  protected abstract publish(connection: C, state: string): Promise<void>;
+  /**
+   * Publishes the pass (full: the staging copy replaces the live table), refreshes the copied columns if asked
+   * (`refreshLive`) and stores the state, in one transaction.
+   */
+  protected abstract publish(connection: C, state: string, refresh: RefreshPlan | null): Promise<void>;
+
+  /**
+   * Creates and fills the temporary table of a refresh's joined objects (`refresh.staged`), within the open
+   * transaction; returns its quoted name.
+   */
+  protected abstract stageRefresh(connection: C, refresh: RefreshPlan): Promise<string>;
+
+  /**
+   * Refreshes the copied columns of every row of `live` (quoted, qualified) from the joined objects, within the
+   * open transaction: an UPDATE … FROM the staged list, then NULL where the object is gone (./joined-refresh.ts).
+   */
+  protected async refreshLive(connection: C, run: RunSql, live: string, refresh: RefreshPlan): Promise<void> {
+    const staged = await this.stageRefresh(connection, refresh);
+    for (const sql of refreshSql(refresh, live, staged)) await run(sql);
+    await run(`DROP TABLE ${staged}`);
+  }
 
   async commit(batch: Batch, state: TableState): Promise<void> {
     this.checkOpen();
@@ -227,11 +252,13 @@ export abstract class SqlTableWriter<C, R> implements TableWriter {
     await this.queue.run((connection) => this.write(connection, rows, parents && parents.ids.length > 0 ? parents : null, json));
   }
 
-  async finish(state: TableState): Promise<void> {
+  async finish(state: TableState, refresh?: JoinedRefresh): Promise<void> {
     this.checkOpen();
     this.closed = true;
     const json = JSON.stringify(state);
-    await this.queue.run((connection) => this.publish(connection, json));
+    // Checked before anything runs: a refresh that does not fit the table fails the finish as a whole.
+    const plan = refresh ? refreshPlan(this.table, refresh, refreshName(this.table)) : null;
+    await this.queue.run((connection) => this.publish(connection, json, plan));
   }
 
   async abort(): Promise<void> {

@@ -13,6 +13,7 @@ import { DistinctIds } from '../activecampaign/distinct-ids.js';
 import { readPages, type Page } from '../activecampaign/pages.js';
 import type {
   Destination,
+  JoinedRefresh,
   RunRecord,
   RunTableRecord,
   StreamPosition,
@@ -22,6 +23,7 @@ import type {
 } from '../core/contract.js';
 import { DEFAULT_BATCH_ROWS, DEFAULT_BATCH_SECONDS, DEFAULT_PREFETCH } from '../core/defaults.js';
 import { CursorTracker, completesCopy, type TableSelection } from './cursor.js';
+import { joinedColumns, readJoinedList } from './joined-refresh.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
 import { MAX_ROUNDS, QUIET_ROUNDS, SEAM_ROWS, SeamWatch } from './ties.js';
 import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
@@ -306,6 +308,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
     // Completeness: distinct ids of a whole read (not resumed, not per parent) against the API's announced total.
     const distinct = !start && !stream.perParent ? new DistinctIds() : undefined;
     let announced: number | undefined;
+    const joinedRequests = { count: 0 };
     for await (const page of pagesOf(stream, ctx, start, skipped, seams ? SEAM_ROWS : 0)) {
       requests++;
       if (page.total !== undefined) total = page.total;
@@ -323,6 +326,8 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
     parentCollector?.resolve(start ? null : parentRows);
 
     for (const run of tables) {
+      // Copied columns of rows this pass did not re-read (contacts_tags: the tag's) are refreshed with the finish.
+      const refresh = run.failure ? undefined : await joinedRefresh(run, ctx, joinedRequests);
       // A table whose page failed a check is never published: its last committed batch stands.
       if (run.failure) {
         await run.writer.abort();
@@ -331,8 +336,9 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       if (run.buffer.length > 0 || run.parentIds.length > 0) await commit(run, stream.id, ctx, position);
       const state = run.state(stream.id, ctx.runId, null);
       const full = run.mode === 'full' || completesCopy(run.previous, run.plan.since);
-      await run.writer.finish(full ? { ...state, lastFullAt: ctx.startedAt } : state);
+      await run.writer.finish(full ? { ...state, lastFullAt: ctx.startedAt } : state, refresh);
     }
+    requests += joinedRequests.count;
     if (skipped.parents > 0) {
       const what = stream.endpoint.path.replace('{id}', '…');
       ctx.emit({ type: 'warning', message: `${what}: ${skipped.parents} parents answered 404 (deleted meanwhile, or hidden from the key) and were skipped` });
@@ -375,6 +381,32 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       results.push({ record });
     }
     return results;
+  }
+}
+
+/**
+ * The refresh of a table's copied columns its finish applies (./joined-refresh.ts), or undefined when it has
+ * none. A list failing its checks, or its read failing, fails the table: `run.failure` says why.
+ */
+async function joinedRefresh(run: TableRun, ctx: RunContext, requests: { count: number }): Promise<JoinedRefresh | undefined> {
+  const joined = joinedColumns(run.table, run.mode);
+  if (!joined) return undefined;
+  try {
+    const list = await readJoinedList(ctx.client, run.table, joined, {
+      timeZone: ctx.timeZone, offsetMinutes: ctx.accountOffset, prefetch: ctx.prefetch, signal: ctx.signal, requests,
+    });
+    run.conversionErrors += list.issues.length;
+    for (const issue of list.issues) if (run.examples.length < 3) run.examples.push(issue);
+    if (list.shortfall) ctx.emit({ type: 'warning', table: run.table.name, message: list.shortfall });
+    return list.refresh;
+  } catch (error) {
+    if (ctx.signal?.aborted) throw error;
+    if (error instanceof ApiError && error.kind === 'throttled' && error.retryAt !== undefined) {
+      ctx.retryAt = Math.max(ctx.retryAt ?? 0, error.retryAt);
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    run.failure = `${joined.endpoint.path}: ${message}; the columns copied from it were not refreshed and the pass was not published (the next sync tries again)`;
+    return undefined;
   }
 }
 

@@ -126,6 +126,8 @@ class MessageTableWriter implements TableWriter {
   }
 
   async finish(state: TableState): Promise<void> {
+    // A refresh of copied columns (finish's `refresh`) has no protocol message either: rows not re-sent keep
+    // their values until a full pass (docs/deviations.md).
     await this.out.send(this.pass.finished(state));
   }
 

@@ -7,7 +7,7 @@ import { resolveOptions, type SimulatorOptions } from './options.js';
 import { SimulatorServer } from './server.js';
 import type { Simulator } from './types.js';
 
-export type { MutationResult, ChangeCounts } from './mutate.js';
+export type { MutationResult, ChangeCounts, TagChange } from './mutate.js';
 export {
   BEHAVIOUR_OPTIONS, DEFAULT_BEHAVIOUR, DEFAULT_FAULT_KINDS, DEMO_KEY, FAULT_KINDS, MAX_CONTACTS, resolveOptions,
   type Behaviour, type BehaviourOptions, type ChangesDuringSync, type FaultKind, type LimiterKind, type ResolvedOptions,

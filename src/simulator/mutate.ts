@@ -68,6 +68,29 @@ export function mutate(model: Model, seed: number, changes: number, now = nowSec
   return { applied: mutator.applied, changes: applied };
 }
 
+/** One tag changed as in the app (POST /__sim/tag): renamed, described, its count set, or deleted. */
+export interface TagChange {
+  readonly id: number;
+  readonly tag?: string;
+  readonly description?: string;
+  /** Held until the tag is changed again; otherwise the count follows the contact-tag changes. */
+  readonly subscriber_count?: number;
+  readonly delete?: boolean;
+}
+
+/**
+ * Changes one tag without touching any contact: a tag edited or deleted in the app moves no contact's `udate`,
+ * so an incremental sync sees it only by reading /tags. Deleting a tag keeps its contact-tag associations, whose
+ * tag then no longer resolves (the sideload leaves it out; contacts_tags keeps the rows with NULL tag columns).
+ */
+export function changeTag(model: Model, change: TagChange, now = nowSeconds()): MutationResult {
+  if (!Number.isInteger(change.id) || !model.tags.rows.has(change.id)) throw new RangeError(`no tag ${String(change.id)}`);
+  const mutator = new Mutator(model, new Rng(hash(model.seed, Tag.mutation, change.id)), now);
+  mutator.changeTag(change);
+  model.version++;
+  return { applied: mutator.applied, changes: 1 };
+}
+
 class Mutator {
   readonly applied: Record<string, ChangeCounts> = {};
   private readonly iso: string;
@@ -218,6 +241,20 @@ class Mutator {
     if (free.length === 0) return false;
     this.insert(model.contactTags, { contact, tag: this.rng.pick(free), created: this.now });
     return true;
+  }
+
+  changeTag(change: TagChange): void {
+    const tags = this.model.tags;
+    if (change.delete) {
+      this.remove(tags, change.id);
+      return;
+    }
+    const patch: Rec = { updated_timestamp: this.local };
+    if (change.tag !== undefined) patch.tag = change.tag;
+    if (change.description !== undefined) patch.description = change.description;
+    // The API sends the count as a string.
+    if (change.subscriber_count !== undefined) patch.subscriber_count = String(change.subscriber_count);
+    this.update(tags, change.id, patch);
   }
 
   removeTag(): boolean {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Api } from './api.js';
 import { createLimiter, type RateLimiter } from './limiter.js';
 import { Model } from './model.js';
-import { mutate, type MutationResult } from './mutate.js';
+import { changeTag, mutate, type MutationResult, type TagChange } from './mutate.js';
 import {
   MAX_CHANGES, checkFaultKinds, pickBehaviour, resolveBehaviour, type Behaviour, type BehaviourOptions, type FaultKind, type ResolvedOptions,
 } from './options.js';
@@ -87,6 +87,20 @@ export class SimulatorServer implements Simulator {
         resolve();
       });
     });
+  }
+
+  changeTag(change: TagChange): MutationResult {
+    const known = new Set(['id', 'tag', 'description', 'subscriber_count', 'delete']);
+    const unknown = Object.keys(change).filter((key) => !known.has(key));
+    if (unknown.length > 0) throw new RangeError(`unknown tag change ${unknown.join(', ')}`);
+    for (const key of ['tag', 'description'] as const) {
+      if (change[key] !== undefined && typeof change[key] !== 'string') throw new RangeError(`${key} must be a string`);
+    }
+    if (change.subscriber_count !== undefined && !(Number.isInteger(change.subscriber_count) && change.subscriber_count >= 0)) {
+      throw new RangeError('subscriber_count must be a whole number, at least 0');
+    }
+    if (change.delete !== undefined && typeof change.delete !== 'boolean') throw new RangeError('delete must be true or false');
+    return changeTag(this.model, change);
   }
 
   stats(): SimStats {
@@ -308,7 +322,7 @@ export class SimulatorServer implements Simulator {
       json(200, this.currentBehaviour());
       return;
     }
-    if ((path === '/__sim/mutate' || path === '/__sim/faults' || path === '/__sim/behaviour') && req.method === 'POST') {
+    if ((path === '/__sim/mutate' || path === '/__sim/tag' || path === '/__sim/faults' || path === '/__sim/behaviour') && req.method === 'POST') {
       readBody(req, (error, text) => {
         if (error) return json(413, { message: error.message });
         let input: Record<string, unknown>;
@@ -322,6 +336,8 @@ export class SimulatorServer implements Simulator {
         try {
           if (path === '/__sim/mutate') {
             json(200, this.mutate(input.seed as number, input.changes as number));
+          } else if (path === '/__sim/tag') {
+            json(200, this.changeTag(input as unknown as TagChange));
           } else if (path === '/__sim/behaviour') {
             json(200, this.setBehaviour(input as BehaviourOptions));
           } else {

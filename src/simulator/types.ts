@@ -1,7 +1,7 @@
 /**
  * The simulator's public interface types (re-exported by index.ts; implemented by server.ts).
  */
-import type { MutationResult } from './mutate.js';
+import type { MutationResult, TagChange } from './mutate.js';
 import type { Behaviour, BehaviourOptions, FaultKind } from './options.js';
 
 export interface SimStats {
@@ -30,6 +30,8 @@ export interface Simulator {
   stats(): SimStats;
   /** Same as POST /__sim/mutate. */
   mutate(seed: number, changes: number): MutationResult;
+  /** Same as POST /__sim/tag: renames, describes, sets the count of or deletes one tag, touching no contact. */
+  changeTag(change: TagChange): MutationResult;
   setFaults(f: { rate: number; kinds?: FaultKind[]; seed?: number }): void;
   /**
    * Same as POST /__sim/behaviour: changes the named behaviour switches on the running simulator (the others
