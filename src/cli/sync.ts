@@ -80,7 +80,7 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
         signal,
         onEvent: (event) => progress.onEvent(event),
         onStart: (selection) => {
-          logger.info(`syncing ${selection.length} tables from ${connection.baseUrl} into ${destination.description}`);
+          progress.logger.info(`syncing ${selection.length} tables from ${connection.baseUrl} into ${destination.description}`);
         },
         onConnected: (account) => {
           requests = () => account.client.stats.requests;
