@@ -109,14 +109,20 @@ class TerminalProgress implements ProgressReporter {
    * (scroll-on-clear) keeps in the scrollback. A narrower terminal may have wrapped the frame's lines.
    */
   private erase(): string {
-    const columns = Math.max(this.out.columns || 80, 1);
+    const [columns] = this.size();
     const rows = this.drawn.reduce((sum, length) => sum + Math.max(1, Math.ceil(length / columns)), 0);
     return up(rows) + `${ERASE_LINE}${DOWN}`.repeat(rows) + ERASE_LINE + up(rows);
   }
 
+  /** Asked of the terminal each time: a redraw may run after a resize and before Node's own resize event. */
+  private size(): [columns: number, rows: number] {
+    const [columns, rows] = this.out.getWindowSize();
+    return [Math.max(columns || 80, 1), Math.max(rows || 24, 1)];
+  }
+
   private draw(): void {
     if (this.stopped) return;
-    const lines = this.frame(this.out.columns || 80, this.out.rows || 24);
+    const lines = this.frame(...this.size());
     this.out.write(this.erase() + lines.map((line) => `${line}\n`).join(''));
     this.drawn = lines.map((line) => line.length);
   }
