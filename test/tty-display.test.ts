@@ -1,5 +1,5 @@
 /**
- * The live display of `acsync sync` in a real terminal: tmux at 80×24 runs the built CLI against the simulator
+ * The live display of `acsync sync` in a real terminal: tmux at 80×24 (and 60 columns, 60×12) runs the built CLI against the simulator
  * (300 ms latency at 5 requests/s, so the display is live for several seconds, and no sideloads plus deals the
  * key may not manage, so the run warns). The screen is sampled while it runs and read with its scrollback after:
  * no table has two lines on a screen, every warning is there in full, the history keeps the summary once and no
@@ -59,9 +59,9 @@ interface Session {
   readonly screens: string[][];
 }
 
-/** Starts `acsync sync` (the key from the environment) in its own 80×24 session. */
-function startSync(name: string): Session {
-  tmux('new-session', '-d', '-x', '80', '-y', '24', '-s', name, process.execPath, BIN, 'sync', '--url', sim.url, '--dest', `duckdb:${join(dir, `${name}.duckdb`)}`);
+/** Starts `acsync sync` (the key from the environment) in its own session, 80×24 unless said otherwise. */
+function startSync(name: string, columns = 80, rows = 24): Session {
+  tmux('new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', name, process.execPath, BIN, 'sync', '--url', sim.url, '--dest', `duckdb:${join(dir, `${name}.duckdb`)}`);
   return { name, screens: [] };
 }
 
@@ -122,16 +122,17 @@ const KEPT = [
   /^$/,
 ];
 
+/** The history holds log lines and at most one summary, each table once in it: no frame of the live display. */
 function assertOnlyLogAndSummaryKept(lines: readonly string[]): void {
   const stray = lines.filter((line) => !KEPT.some((kept) => kept.test(line.trimEnd())));
   assert.deepEqual(stray, [], `lines of the live display left in the terminal:\n${lines.join('\n')}`);
-  assert.equal(lines.filter((line) => /^table +mode +status/.test(line)).length, 1, `one summary:\n${lines.join('\n')}`);
-  assert.equal(lines.filter((line) => /^(success|partial|failed|interrupted): \d+ rows in /.test(line)).length, 1);
+  assert.ok(lines.filter((line) => /^table +mode +status/.test(line)).length <= 1, `one summary:\n${lines.join('\n')}`);
+  assert.ok(lines.filter((line) => /^(success|partial|failed|interrupted): \d+ rows in /.test(line)).length <= 1, lines.join('\n'));
   const rows = lines.map((line) => /^([a-z_]+) +(full|incremental) +/.exec(line)?.[1]).filter((t) => t !== undefined);
   assert.deepEqual([...rows].sort(), [...new Set(rows)].sort(), 'each table once in the summary');
 }
 
-test('at 80×24, then 60×12, the live display keeps one line per table, prints warnings in full and leaves only the summary', async () => {
+test('at 80×24, then 60 columns, the live display keeps one line per table, prints warnings in full and leaves only the summary', async () => {
   // The same account without latency or limit, in plain JSON logs: the warnings the run is expected to print.
   const twin = await startSimulator({ ...ACCOUNT, rateLimit: 0 });
   let warnings: string[];
@@ -150,19 +151,22 @@ test('at 80×24, then 60×12, the live display keeps one line per table, prints 
   assert.ok(warnings.length >= 2 && warnings.some((w) => w.length > 80), `long warnings to print: ${warnings.join('\n')}`);
 
   const session = startSync('live');
-  // Live, then smaller: the display must fit the new screen as it did the old one.
+  // Live, then narrower: the terminal rewraps the frame's lines, and the display must still find its first line.
+  // (A lower screen is not tried here: a terminal losing rows pushes the top ones, maybe the frame's, into the
+  // scrollback, where no program can reach them.)
   await watch(session, (lines) => lines.some(inProgress));
-  tmux('resize-window', '-t', session.name, '-x', '60', '-y', '12');
+  tmux('resize-window', '-t', session.name, '-x', '60');
   assert.equal(await exitStatus(session), '0', session.screens.at(-1)?.join('\n'));
   assertNoTableTwiceOnAScreen(session);
   const lines = history(session);
   for (const warning of warnings) assert.ok(lines.includes(`warn: ${warning}`), `the whole warning "${warning}" in:\n${lines.join('\n')}`);
   assertOnlyLogAndSummaryKept(lines);
+  assert.ok(lines.some((line) => /^success: \d+ rows in /.test(line)), lines.join('\n'));
   assert.ok(lines.some((line) => /^contacts +incremental +success +300\b/.test(line)), lines.join('\n'));
 });
 
-test('Ctrl-C during the live display: the stopped tables show as interrupted, once, under no stale frame', async () => {
-  const session = startSync('stop');
+test('Ctrl-C during the live display at 60×12: the stopped tables show as interrupted, once, under no stale frame', async () => {
+  const session = startSync('stop', 60, 12);
   // Interrupted while tables are in progress on screen.
   await watch(session, (lines) => lines.some(inProgress));
   tmux('send-keys', '-t', session.name, 'C-c');
@@ -172,4 +176,14 @@ test('Ctrl-C during the live display: the stopped tables show as interrupted, on
   assertOnlyLogAndSummaryKept(lines);
   assert.ok(lines.some((line) => /^[a-z_]+ +(full|incremental) +interrupted +\d+/.test(line)), lines.join('\n'));
   assert.ok(lines.some((line) => /^interrupted: \d+ rows in /.test(line)), lines.join('\n'));
+});
+
+test('Ctrl-C as soon as the sync starts (the sideload probe is reading): interrupted, exit 130, not an error', async () => {
+  const session = startSync('early');
+  await watch(session, (lines) => lines.some((line) => line.startsWith('syncing ')));
+  tmux('send-keys', '-t', session.name, 'C-c');
+  assert.equal(await exitStatus(session), '130', session.screens.at(-1)?.join('\n'));
+  const lines = history(session);
+  assertOnlyLogAndSummaryKept(lines);
+  assert.ok(lines.includes('warn: interrupted: every committed batch is kept, and the next sync resumes from there'), lines.join('\n'));
 });
