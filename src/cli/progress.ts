@@ -36,7 +36,7 @@ interface TableLine {
 }
 
 /**
- * A live area at the bottom of the terminal, rewritten in place: a header (requests, rate, tables done), one line
+ * A live area under what the run printed, rewritten in place: a header (requests, rate, tables done), one line
  * per table in progress and one line for the rest. It never takes more than half the screen nor a line wider than
  * it, so the cursor can always move back to its first line and no stale frame scrolls away; whatever is printed
  * meanwhile (warnings, waits, log lines) goes above it, in full, and the terminal wraps it. Stopping erases it,
@@ -136,7 +136,7 @@ class TerminalProgress implements ProgressReporter {
     const all = done + this.active.size + this.notStarted.size;
     const header = [
       `${requests} requests (${seconds > 0 ? (requests / seconds).toFixed(1) : '0.0'}/s)`,
-      `${done}/${all} tables done`,
+      ...(all > 0 ? [`${done}/${all} tables done`] : []),
       ...[...this.ended].filter(([status]) => status !== 'success').map(([status, n]) => `${n} ${status}`),
       ...(this.waitingUntil > Date.now() ? [`waiting until ${new Date(this.waitingUntil).toISOString().slice(11, 19)} UTC`] : []),
     ].join(' · ');
