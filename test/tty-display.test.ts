@@ -26,18 +26,28 @@ const CEILING_MS = 300_000;
 const TABLE_NAMES = new Set(TABLES.map((t) => t.name));
 
 const dir = mkdtempSync(join(tmpdir(), 'acsync-tty-'));
-/** A tmux server of this test alone; only it is killed at the end. */
-const socket = `acsync-tty-${process.pid}-${Date.now()}`;
-let sim: Simulator;
+/** A tmux server of this test alone, its socket in the test's directory; only it is killed at the end. */
+const socket = join(dir, 'tmux.sock');
+let sim: Simulator | undefined;
+
+function simulator(): Simulator {
+  assert.ok(sim, 'the simulator is started before the tests');
+  return sim;
+}
 
 function tmux(...args: string[]): string {
-  const env: NodeJS.ProcessEnv = { ...process.env, ACTIVECAMPAIGN_KEY: sim.key };
+  const env: NodeJS.ProcessEnv = { ...process.env, ACTIVECAMPAIGN_KEY: simulator().key };
   for (const name of ['TMUX', 'ACTIVECAMPAIGN_URL', 'ACSYNC_DEST']) delete env[name];
-  return execFileSync('tmux', ['-L', socket, '-f', join(dir, 'tmux.conf'), ...args], { encoding: 'utf8', env, cwd: dir });
+  return execFileSync('tmux', ['-S', socket, '-f', join(dir, 'tmux.conf'), ...args], { encoding: 'utf8', env, cwd: dir });
 }
 
 before(async () => {
   checkBuilt();
+  try {
+    execFileSync('tmux', ['-V']);
+  } catch {
+    throw new Error('this test needs tmux (Debian package tmux; .ci/run installs it)');
+  }
   // The pane stays after the CLI exits, to be read with its exit status; the history holds every line.
   writeFileSync(join(dir, 'tmux.conf'), 'set -g remain-on-exit on\nset -g history-limit 50000\n');
   sim = await startSimulator({ ...ACCOUNT, latencyMs: 300, rateLimit: 5 });
@@ -49,7 +59,7 @@ after(async () => {
   } catch {
     // no server was started
   }
-  await sim.close();
+  await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -61,7 +71,7 @@ interface Session {
 
 /** Starts `acsync sync` (the key from the environment) in its own session, 80×24 unless said otherwise. */
 function startSync(name: string, columns = 80, rows = 24): Session {
-  tmux('new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', name, process.execPath, BIN, 'sync', '--url', sim.url, '--dest', `duckdb:${join(dir, `${name}.duckdb`)}`);
+  tmux('new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', name, process.execPath, BIN, 'sync', '--url', simulator().url, '--dest', `duckdb:${join(dir, `${name}.duckdb`)}`);
   return { name, screens: [] };
 }
 
