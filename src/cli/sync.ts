@@ -67,6 +67,7 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
   const progress = createProgress(logger, () => requests(), interactive);
   try {
     return await withInterruption(async (signal) => {
+      const interruption = 'interrupted: every committed batch is kept, and the next sync resumes from there';
       const outcome = await run({
         account: { ...connection, requestsPerSecond: rate, maxWaitSeconds },
         destination,
@@ -80,17 +81,26 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
         signal,
         onEvent: (event) => progress.onEvent(event),
         onStart: (selection) => {
-          logger.info(`syncing ${selection.length} tables from ${connection.baseUrl} into ${destination.description}`);
+          progress.logger.info(`syncing ${selection.length} tables from ${connection.baseUrl} into ${destination.description}`);
         },
         onConnected: (account) => {
           requests = () => account.client.stats.requests;
         },
+      }).catch((error: unknown) => {
+        // Ctrl-C before the tables' streams began (the sideload probe, the destination opening) ends the run with
+        // the request it stopped: an interruption like any other, not an error.
+        if (signal.aborted) return undefined;
+        throw error;
       });
       progress.stop();
+      if (outcome === undefined) {
+        logger.warn(interruption);
+        return EXIT.interrupted;
+      }
       const interrupted = signal.aborted;
       printSummary(outcome, logger, interrupted);
       if (interrupted) {
-        logger.warn('interrupted: every committed batch is kept, and the next sync resumes from there');
+        logger.warn(interruption);
         return EXIT.interrupted;
       }
       if (outcome.retryAt !== undefined) {
