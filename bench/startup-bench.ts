@@ -6,7 +6,7 @@
  *
  * Each case runs `node bin/acsync.js …` in a child process, as a user runs it (built by `npm run bench:startup`),
  * `--runs` times after one warm-up run, and prints the median and 90th percentile of the wall time:
- *   --version, --help, sync --help, and a no-op run: `sync --tables users`, one tiny table from a local unthrottled
+ *   `node -e 0` (the floor: Node alone), --version, --help, sync --help, and a no-op run: `sync --tables users`, one tiny table from a local unthrottled
  *   simulator into a DuckDB file that already holds it (start-up, key check, DuckDB open and close, exit).
  * Then it runs `acsync demo --contacts N` (`--demo-runs` times) and splits its wall time from the JSON log lines:
  *   start-up  spawn → "syncing …" (modules loaded, simulator up, key checked, DuckDB opened, state read)
@@ -40,10 +40,11 @@ interface Finished {
   readonly lines: readonly { readonly atMs: number; readonly text: string }[];
 }
 
-function runAcsync(argv: readonly string[]): Promise<Finished> {
+/** Runs `node <args>`: `bin/acsync.js …`, or `-e 0` for Node's own start-up. */
+function runNode(args: readonly string[]): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['bin/acsync.js', ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const lines: { atMs: number; text: string }[] = [];
     let buffer = '';
     child.stderr.on('data', (chunk: Buffer) => {
@@ -74,12 +75,14 @@ const results: Record<string, { medianMs: number; p90Ms: number }> = {};
 try {
   const noopDest = `duckdb:${join(work, 'noop.duckdb')}`;
   const cases: readonly { readonly name: string; readonly argv: readonly string[]; readonly exitCode: number }[] = [
-    { name: '--version', argv: ['--version'], exitCode: 0 },
-    { name: '--help', argv: ['--help'], exitCode: 0 },
-    { name: 'sync --help', argv: ['sync', '--help'], exitCode: 0 },
+    // The floor: Node starting and stopping with nothing to do (on a busy machine every figure grows with it).
+    { name: 'node -e 0', argv: ['-e', '0'], exitCode: 0 },
+    { name: '--version', argv: ['bin/acsync.js', '--version'], exitCode: 0 },
+    { name: '--help', argv: ['bin/acsync.js', '--help'], exitCode: 0 },
+    { name: 'sync --help', argv: ['bin/acsync.js', 'sync', '--help'], exitCode: 0 },
     {
       name: 'no-op sync (users)',
-      argv: ['sync', '--tables', 'users', '--url', simulator.url, '--key', simulator.key, '--dest', noopDest, '--rate', '1000', '--log-format', 'json'],
+      argv: ['bin/acsync.js', 'sync', '--tables', 'users', '--url', simulator.url, '--key', simulator.key, '--dest', noopDest, '--rate', '1000', '--log-format', 'json'],
       exitCode: 0,
     },
   ];
@@ -87,7 +90,7 @@ try {
   for (const { name, argv, exitCode } of cases) {
     const times: number[] = [];
     for (let i = 0; i <= runs; i++) {
-      const run = await runAcsync(argv);
+      const run = await runNode(argv);
       if (run.code !== exitCode) {
         throw new Error(`${name}: exit ${run.code}, expected ${exitCode}\n${run.lines.map((l) => l.text).join('\n')}`);
       }
@@ -105,9 +108,9 @@ interface DemoPhases { wallMs: number; startupMs: number; syncMs: number; closeM
 /** One demo into a fresh DuckDB file, split into phases by its JSON log lines. */
 async function demoPhases(index: number): Promise<DemoPhases> {
   const dest = `duckdb:${join(work, `demo-${index}.duckdb`)}`;
-  const argv = ['demo', '--contacts', args.contacts, '--dest', dest, '--log-format', 'json'];
+  const argv = ['bin/acsync.js', 'demo', '--contacts', args.contacts, '--dest', dest, '--log-format', 'json'];
   if (args.unthrottled) argv.push('--unthrottled');
-  const run = await runAcsync(argv);
+  const run = await runNode(argv);
   if (run.code !== 0) throw new Error(`demo: exit ${run.code}\n${run.lines.map((l) => l.text).join('\n')}`);
   const parsed = run.lines
     .filter((l) => l.text.startsWith('{'))
