@@ -1,8 +1,9 @@
 /**
  * Start-up stays light: `acsync --version`, `acsync --help` and every command's `--help` load none of the heavy
  * packages (DuckDB, pg, the AWS SDK, ajv, viz.js, the service's queue and web stack, zod, the progress bar); a
- * command imports what does its work when it runs. The CLI runs in a child process with a preload that records
- * every module it loads (ES modules through a resolve hook, CommonJS ones from the require cache at exit).
+ * command imports what does its work when it runs, and opening a destination imports that destination's module only.
+ * Each case runs in a child process with a preload that records every module it loads (ES modules through a
+ * resolve hook, CommonJS ones from the require cache at exit).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -47,15 +48,27 @@ process.on('exit', () => appendFileSync(process.env.ACSYNC_TRACE_FILE, Object.ke
 
 let traces = 0;
 
+interface Trace {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly packages: Set<string>;
+}
+
 /** Runs the CLI from source and returns its stdout, exit code and the packages it loaded. */
-async function traceCli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string; packages: Set<string> }> {
+function traceCli(args: readonly string[]): Promise<Trace> {
+  return traceNode([entry, ...args]);
+}
+
+/** Runs `node <args>` (TypeScript allowed) and returns its stdout, exit code and the packages it loaded. */
+async function traceNode(args: readonly string[]): Promise<Trace> {
   const traceFile = join(dir, `trace-${++traces}.txt`);
   const env: NodeJS.ProcessEnv = { ...process.env, ACSYNC_TRACE_FILE: traceFile };
   for (const name of ['ACTIVECAMPAIGN_URL', 'ACTIVECAMPAIGN_KEY', 'ACSYNC_DEST']) delete env[name];
   const preload = `data:text/javascript,${encodeURIComponent(PRELOAD)}`;
   // tsx by its resolved URL: the child runs in an empty directory, where no acsync.json is read.
   const tsx = import.meta.resolve('tsx');
-  const child = spawn(process.execPath, ['--import', tsx, '--import', preload, entry, ...args], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsx, '--import', preload, ...args], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -69,7 +82,7 @@ async function traceCli(args: readonly string[]): Promise<{ code: number | null;
   try {
     trace = readFileSync(traceFile, 'utf8');
   } catch (error) {
-    throw new Error(`no trace from acsync ${args.join(' ')} (exit ${code}): ${stderr}`, { cause: error });
+    throw new Error(`no trace from node ${args.join(' ')} (exit ${code}): ${stderr}`, { cause: error });
   }
   for (const line of trace.split('\n')) {
     // The innermost node_modules names the package (pg-pool under pg/node_modules is pg-pool).
@@ -106,4 +119,18 @@ test('--version, --help and every command\'s --help load no heavy package', asyn
       assert.deepEqual(heavyIn(run.packages), [], `acsync ${args.join(' ')} loads heavy packages`);
     });
   }
+});
+
+test('openDestination imports the chosen destination\'s module and no other', async () => {
+  const destinations = new URL('../src/destinations/index.ts', import.meta.url).href;
+  const open = (uri: string) =>
+    traceNode(['--input-type=module', '-e', `const { openDestination } = await import(${JSON.stringify(destinations)}); await openDestination(${JSON.stringify(uri)});`]);
+  const duckdb = await open('duckdb:copy.duckdb');
+  assert.equal(duckdb.code, 0, duckdb.stderr);
+  assert.ok(duckdb.packages.has('@duckdb/node-api'));
+  assert.deepEqual(heavyIn(duckdb.packages).filter((name) => !name.startsWith('@duckdb/')), []);
+  const postgres = await open('postgres://user@127.0.0.1:5432/warehouse');
+  assert.equal(postgres.code, 0, postgres.stderr);
+  assert.ok(postgres.packages.has('pg'));
+  assert.deepEqual(heavyIn(postgres.packages).filter((name) => !name.startsWith('pg')), []);
 });
