@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'yaml';
 import { TABLES } from '../src/catalog/index.js';
-import { sourceLocation } from '../src/cli/dbt.js';
+import { tablesLocation } from '../src/destinations/kinds.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { runCli } from './support/cli.js';
 
@@ -112,9 +112,9 @@ describe('acsync dbt', () => {
   });
 
   test('PostgreSQL and lake destinations name their database and schema; an unknown one is a one-line error', async () => {
-    assert.deepEqual(sourceLocation('postgres://u@db.example:5432/warehouse?schema=activecampaign'), { database: 'warehouse', schema: 'activecampaign' });
-    assert.equal(sourceLocation('parquet:lake').schema, 'main');
-    assert.match(sourceLocation('s3://bucket/prefix').note ?? '', /views\.sql/);
+    assert.deepEqual(tablesLocation('postgres://u@db.example:5432/warehouse?schema=activecampaign'), { database: 'warehouse', schema: 'activecampaign' });
+    assert.equal(tablesLocation('parquet:lake').schema, 'main');
+    assert.match(tablesLocation('s3://bucket/prefix').note ?? '', /views\.sql/);
     const result = await runCli(['dbt', '--dest', 'ftp://nowhere']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /unsupported destination/);

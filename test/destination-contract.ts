@@ -205,7 +205,7 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
  * set it stops after that many and says `idle`, otherwise it commits until killed.
  */
 async function runChild(uri: string): Promise<void> {
-  const destination = openDestination(uri);
+  const destination = await openDestination(uri);
   await destination.open();
   const writer = await destination.beginTable(MAIN, 'full', false);
   const limit = process.env.ACSYNC_CONTRACT_CHILD_BATCHES ? Number(process.env.ACSYNC_CONTRACT_CHILD_BATCHES) : Infinity;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Command, CommanderError } from 'commander';
 import { TABLES, type TableDef } from '../src/catalog/index.js';
-import { ErdFormatError, formatForPath, registerErd, runErd } from '../src/cli/erd.js';
+import { registerErd } from '../src/cli/commands/erd.js';
+import { ErdFormatError, formatForPath, runErd } from '../src/cli/erd.js';
 import { renderSvg, toDot, toHtml, toMermaid } from '../src/erd/index.js';
 
 /** Every foreign key of the catalog as `child.column->parent.key`, sorted. */

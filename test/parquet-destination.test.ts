@@ -580,23 +580,23 @@ if (CHILD_MODE) {
       await assert.rejects(localDestination(file).open(), (error: Error) => error instanceof ConfigError && /is not a directory/.test(error.message));
     });
 
-    test('parquet: URIs with their options', () => {
-      const lake = openDestination('parquet:./lake?keep=5');
+    test('parquet: URIs with their options', async () => {
+      const lake = await openDestination('parquet:./lake?keep=5');
       assert.ok(lake instanceof ParquetDestination);
       assert.equal(lake.keep, 5);
       assert.equal(lake.description, 'Parquet lake ./lake');
       assert.equal(parquetDestinationFromUri('/data/lake').keep, 3);
-      assert.throws(() => openDestination('parquet:lake?keep=0'), (error: Error) => error instanceof ConfigError && /keep=0/.test(error.message));
-      assert.throws(() => openDestination('parquet:lake?keep=two'), ConfigError);
-      assert.throws(() => openDestination('parquet:lake?kep=2'), /unknown option "kep"/);
-      assert.throws(() => openDestination('parquet:'), /needs a directory/);
-      const s3 = openDestination('s3://my-bucket/some/prefix/?keep=4&cache=/tmp/x');
+      await assert.rejects(openDestination('parquet:lake?keep=0'), (error: Error) => error instanceof ConfigError && /keep=0/.test(error.message));
+      await assert.rejects(openDestination('parquet:lake?keep=two'), ConfigError);
+      await assert.rejects(openDestination('parquet:lake?kep=2'), /unknown option "kep"/);
+      await assert.rejects(openDestination('parquet:'), /needs a directory/);
+      const s3 = await openDestination('s3://my-bucket/some/prefix/?keep=4&cache=/tmp/x');
       assert.ok(s3 instanceof ParquetDestination && s3.store instanceof S3LakeStore);
       assert.equal(s3.description, 'Parquet lake s3://my-bucket/some/prefix');
       assert.equal(s3.keep, 4);
       assert.equal(s3.store.root, '/tmp/x');
-      assert.throws(() => openDestination('s3://'), /does not name an S3 bucket/);
-      assert.throws(() => openDestination('s3://Bad_Bucket/x'), ConfigError);
+      await assert.rejects(openDestination('s3://'), /does not name an S3 bucket/);
+      await assert.rejects(openDestination('s3://Bad_Bucket/x'), ConfigError);
     });
   });
 
@@ -759,7 +759,7 @@ if (CHILD_MODE) {
       const saved = { ...process.env };
       Object.assign(process.env, s3.env);
       try {
-        const destination = openDestination(`s3://${bucket}/acs?cache=${mkdtempSync(join(workDir, 'cache-'))}`);
+        const destination = await openDestination(`s3://${bucket}/acs?cache=${mkdtempSync(join(workDir, 'cache-'))}`);
         await destination.open();
         try {
           await fullPass(destination as ParquetDestination, [contact(1)]);

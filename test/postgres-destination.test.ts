@@ -300,14 +300,14 @@ describe('PostgreSQL URIs', () => {
       'PostgreSQL etl@/run/postgresql/.s.PGSQL.5433/warehouse, schema public');
   });
 
-  test('openDestination takes postgres://, postgresql:// and the bare word postgres', () => {
+  test('openDestination takes postgres://, postgresql:// and the bare word postgres', async () => {
     for (const uri of ['postgres://u:pw@h:1/d', 'postgresql://u:pw@h:1/d?schema=s', 'postgres']) {
-      assert.ok(openDestination(uri) instanceof PostgresDestination, uri);
+      assert.ok((await openDestination(uri)) instanceof PostgresDestination, uri);
     }
-    assert.equal(openDestination('postgres://u:pw@h:1/d?schema=s').description, 'PostgreSQL u@h:1/d, schema s');
+    assert.equal((await openDestination('postgres://u:pw@h:1/d?schema=s')).description, 'PostgreSQL u@h:1/d, schema s');
   });
 
-  test('bad URIs are ConfigErrors that never show the password', () => {
+  test('bad URIs are ConfigErrors that never show the password', async () => {
     const cases: [string, RegExp][] = [
       ['postgres://u:topsecret@h/d?scheme=x', /unknown parameter "scheme" in the PostgreSQL URI; supported: schema, sslmode/],
       ['postgres://u:topsecret@h:99999/d', /not a valid PostgreSQL URI|port "99999" is not a port number/],
@@ -316,7 +316,7 @@ describe('PostgreSQL URIs', () => {
       ['postgress://u:topsecret@h/d', /unsupported destination "postgress:\/\/u:\*\*\*@h\/d"/],
     ];
     for (const [uri, pattern] of cases) {
-      assert.throws(() => openDestination(uri), (error: Error) => {
+      await assert.rejects(openDestination(uri), (error: Error) => {
         assert.ok(error instanceof ConfigError, uri);
         assert.match(error.message, pattern);
         assert.ok(!error.message.includes('topsecret'), error.message);

@@ -1,5 +1,6 @@
-import type { Command } from 'commander';
+/** `acsync airbyte`: the work behind the command declared in ./commands/airbyte.ts. */
 import { ConfigError } from '../core/errors.js';
+import { AIRBYTE_OPERATIONS } from '../protocols/airbyte-operations.js';
 import {
   AirbyteSink,
   catalogMessage,
@@ -25,7 +26,7 @@ import {
 } from '../protocols/source.js';
 import type { TableState } from '../core/contract.js';
 import { redact } from '../core/secrets.js';
-import { EXIT, withInterruption } from './exit.js';
+import { EXIT } from './exit.js';
 
 export interface AirbyteFlags {
   config?: string;
@@ -33,32 +34,7 @@ export interface AirbyteFlags {
   state?: string;
 }
 
-export const AIRBYTE_OPERATIONS = ['spec', 'check', 'discover', 'read'] as const;
-
 // Airbyte reads the outcome from the messages; the exit code only says whether the operation itself failed.
-
-export function registerAirbyte(program: Command): void {
-  program
-    .command('airbyte')
-    .description('run as an Airbyte source: Airbyte protocol messages on stdout')
-    .argument('<operation>', AIRBYTE_OPERATIONS.join(', '))
-    .option('--config <file>', 'JSON config: url and key; optional timezone, start_date, requests_per_second')
-    .option('--catalog <file>', 'configured catalog (read)')
-    .option('--state <file>', 'state to resume from (read): an array of per-stream state messages, or a legacy object')
-    .configureOutput({
-      // A usage error is also a TRACE, since Airbyte reads stdout.
-      outputError: (text, write) => {
-        write(text);
-        const message = text.trim();
-        process.stdout.write(`${JSON.stringify(errorTraceMessage(message, message, { failureType: 'config_error' }))}\n`);
-      },
-    })
-    .action(async (operation: string, flags: AirbyteFlags) => {
-      process.exitCode = await withInterruption((signal) =>
-        runAirbyte(operation, flags, { stdout: process.stdout, stderr: process.stderr, signal }),
-      );
-    });
-}
 
 /** One Airbyte operation; resolves to the exit code. Every failure is reported as a TRACE message first. */
 export async function runAirbyte(operation: string, flags: AirbyteFlags, environment: ProtocolEnvironment): Promise<number> {

@@ -1,23 +1,10 @@
-import type { Command } from 'commander';
+/** `acsync check`: the work behind the command declared in ./commands/check.ts. */
 import { GRANT_HINT, checkAccess } from '../engine/access.js';
 import { checkAssumptions } from '../engine/assumptions.js';
 import { openAccount } from '../engine/run.js';
 import { loadConfigFile, resolveConnection, selectTables, type SyncFlags } from './config.js';
-import { EXIT, runCli } from './exit.js';
+import { EXIT } from './exit.js';
 import type { Logger } from './log.js';
-import { connectionOptions } from './sync.js';
-
-export function registerCheck(program: Command): void {
-  connectionOptions(
-    program
-      .command('check')
-      .description('check the URL and key, and which tables the key may read (exit 0 only if all of them)')
-      .option('--tables <list>', 'only these tables')
-      .option('--exclude <list>', 'every table but these'),
-  ).action(async (flags: SyncFlags & { logFormat?: string }) => {
-    process.exitCode = await runCli(flags.logFormat, (logger) => runCheck(flags, logger));
-  });
-}
 
 export async function runCheck(flags: SyncFlags, logger: Logger): Promise<number> {
   const file = loadConfigFile(flags.config, (message) => logger.warn(message));

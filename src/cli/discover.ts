@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { TABLES, defaultMode, type TableDef } from '../catalog/index.js';
 
 /** The catalog as data: what `discover --json` prints and what the protocol modes build on. */
@@ -26,30 +25,25 @@ export function describeTable(table: TableDef) {
   };
 }
 
-export function registerDiscover(program: Command): void {
-  program
-    .command('discover')
-    .description('list the 33 tables with their columns, types, keys and replication modes')
-    .option('--json', 'print the catalog as JSON')
-    .action((flags: { json?: boolean }) => {
-      if (flags.json) {
-        process.stdout.write(JSON.stringify({ tables: TABLES.map(describeTable) }, null, 2) + '\n');
-        return;
-      }
-      const out: string[] = [];
-      for (const table of TABLES) {
-        const modes = table.modes.join(', ');
-        const every = table.incremental?.fullPassEveryDays;
-        const fullPass = every ? `; a full pass every ${every} days` : '';
-        out.push(`${table.name} — ${table.title}  [key: ${table.primaryKey.join(', ')}; modes: ${modes}${fullPass}]`);
-        for (const column of table.columns) {
-          const key = table.primaryKey.includes(column.name) ? ' (key)' : '';
-          const fk = table.foreignKeys.find((f) => f.column === column.name);
-          const ref = fk ? ` → ${fk.table}.${fk.references}` : '';
-          out.push(`    ${column.name.padEnd(32)} ${column.type.padEnd(9)}${key}${ref}`);
-        }
-        out.push('');
-      }
-      process.stdout.write(out.join('\n'));
-    });
+/** `acsync discover`: the catalog on stdout, as text or (`--json`) as JSON. */
+export function runDiscover(flags: { json?: boolean }): void {
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ tables: TABLES.map(describeTable) }, null, 2) + '\n');
+    return;
+  }
+  const out: string[] = [];
+  for (const table of TABLES) {
+    const modes = table.modes.join(', ');
+    const every = table.incremental?.fullPassEveryDays;
+    const fullPass = every ? `; a full pass every ${every} days` : '';
+    out.push(`${table.name} — ${table.title}  [key: ${table.primaryKey.join(', ')}; modes: ${modes}${fullPass}]`);
+    for (const column of table.columns) {
+      const key = table.primaryKey.includes(column.name) ? ' (key)' : '';
+      const fk = table.foreignKeys.find((f) => f.column === column.name);
+      const ref = fk ? ` → ${fk.table}.${fk.references}` : '';
+      out.push(`    ${column.name.padEnd(32)} ${column.type.padEnd(9)}${key}${ref}`);
+    }
+    out.push('');
+  }
+  process.stdout.write(out.join('\n'));
 }

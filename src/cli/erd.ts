@@ -1,11 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
-import { Option, type Command } from 'commander';
 import { TABLES, type TableDef } from '../catalog/index.js';
+import { ERD_FORMATS, type ErdFormat } from '../erd/formats.js';
 import { renderSvg, toDot, toHtml, toMermaid } from '../erd/index.js';
-
-export const ERD_FORMATS = ['mermaid', 'dot', 'svg', 'html'] as const;
-export type ErdFormat = (typeof ERD_FORMATS)[number];
 
 const FORMAT_BY_EXTENSION: Readonly<Record<string, ErdFormat>> = {
   '.svg': 'svg',
@@ -72,36 +69,4 @@ export async function runErd(options: ErdOptions, output: ErdOutput = process): 
   await writeFile(options.out, fenced ? `\`\`\`mermaid\n${text}\`\`\`\n` : text);
   const relations = TABLES.reduce((count, table) => count + table.foreignKeys.length, 0);
   output.stderr.write(`wrote ${options.out} (${format}: ${TABLES.length} tables, ${relations} foreign keys)\n`);
-}
-
-export function registerErd(program: Command): void {
-  program
-    .command('erd')
-    .description('draw the tables and their foreign keys as Mermaid, Graphviz DOT, SVG or a self-contained HTML page')
-    .addOption(
-      new Option('--format <format>', 'output format (default: from the --out extension, else mermaid)').choices(ERD_FORMATS),
-    )
-    .option('--out <file>', 'write to this file instead of stdout (.svg, .html, .mmd, .md, .dot, .gv)')
-    .addHelpText(
-      'after',
-      '\nExamples:\n' +
-        '  acsync erd                      Mermaid on stdout\n' +
-        '  acsync erd --out erd.html       interactive page: pan, zoom, click a table to see its relations\n' +
-        '  acsync erd --out docs/erd.svg   the diagram as an image\n' +
-        '  acsync erd --format dot | dot -Tpng -o erd.png',
-    )
-    .action(async function (this: Command, options: ErdOptions) {
-      // Through commander's output hooks, so a caller that redirects them (tests) gets the text too.
-      const hooks = this.configureOutput();
-      const output: ErdOutput = {
-        stdout: { write: (text: string) => (hooks.writeOut ?? ((t: string) => process.stdout.write(t)))(text) },
-        stderr: { write: (text: string) => (hooks.writeErr ?? ((t: string) => process.stderr.write(t)))(text) },
-      };
-      try {
-        await runErd(options, output);
-      } catch (error) {
-        if (error instanceof ErdFormatError) this.error(`error: ${error.message}`);
-        throw error;
-      }
-    });
 }

@@ -1,17 +1,21 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
-import { registerAirbyte } from './airbyte.js';
-import { registerCheck } from './check.js';
-import { registerDbt } from './dbt.js';
-import { registerDemo } from './demo.js';
-import { registerDiscover } from './discover.js';
-import { registerErd } from './erd.js';
-import { registerQuery } from './query.js';
-import { registerSimulate } from './simulate.js';
-import { registerSinger } from './singer.js';
-import { registerSync } from './sync.js';
+import { registerAirbyte } from './commands/airbyte.js';
+import { registerCheck } from './commands/check.js';
+import { registerDbt } from './commands/dbt.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDiscover } from './commands/discover.js';
+import { registerErd } from './commands/erd.js';
+import { registerQuery } from './commands/query.js';
+import { registerSimulate } from './commands/simulate.js';
+import { registerSinger } from './commands/singer.js';
+import { registerSync } from './commands/sync.js';
 
-/** Builds the `acsync` program; each command lives in its own module and registers itself here. */
+/**
+ * Builds the `acsync` program, one line per command. A command's module under ./commands/ declares its options
+ * and imports the module that does its work (./<command>.ts) only when it runs, so `--version`, `--help` and a
+ * command's `--help` load no destination, protocol or renderer (test/startup-modules.test.ts checks it).
+ */
 export function buildProgram(): Command {
   const program = new Command('acsync')
     .description('Replicate an ActiveCampaign account into DuckDB, PostgreSQL or a Parquet lake.')

@@ -1,4 +1,7 @@
-import type { Command } from 'commander';
+/**
+ * `acsync query`: runs SQL against the copy, read-only (declared in ./commands/query.ts), a DuckDB file or a Parquet
+ * lake through its views.
+ */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,40 +9,26 @@ import { DEFAULT_DEST } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 import { redactUri } from '../core/secrets.js';
 import { loadConfigFile } from './config.js';
-import { runCli } from './exit.js';
 
-interface QueryFlags {
+export interface QueryFlags {
   dest?: string;
   config?: string;
   json?: boolean;
 }
 
-/**
- * Runs SQL against the copy, read-only, where `sync` writes it (the same --dest, ACSYNC_DEST or config file): a
- * DuckDB file, or a Parquet lake through its views. Handy where the duckdb CLI is not installed.
- */
-export function registerQuery(program: Command): void {
-  program
-    .command('query <sql>')
-    .description('run a SQL query on the copy (read-only) and print the result')
-    .option('--dest <uri>', `duckdb:<file> or parquet:<dir> (default: as sync: env ACSYNC_DEST, the config file, ${DEFAULT_DEST})`)
-    .option('--config <file>', 'JSON config file (default: ./acsync.json if present)')
-    .option('--json', 'print rows as JSON lines')
-    .action(async (sql: string, flags: QueryFlags) => {
-      process.exitCode = await runCli('text', async () => {
-        const dest = flags.dest ?? process.env.ACSYNC_DEST ?? loadConfigFile(flags.config).dest ?? DEFAULT_DEST;
-        const { columns, rows } = await runQuery(dest, sql);
-        if (flags.json) {
-          for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');
-        } else {
-          printTable(columns, rows);
-        }
-        return 0;
-      });
-    });
+/** `acsync query <sql>`: the rows on stdout as a table, or as JSON lines with `--json`. */
+export async function runQuery(sql: string, flags: QueryFlags): Promise<number> {
+  const dest = flags.dest ?? process.env.ACSYNC_DEST ?? loadConfigFile(flags.config).dest ?? DEFAULT_DEST;
+  const { columns, rows } = await readQuery(dest, sql);
+  if (flags.json) {
+    for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');
+  } else {
+    printTable(columns, rows);
+  }
+  return 0;
 }
 
-async function runQuery(dest: string, sql: string): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+async function readQuery(dest: string, sql: string): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
   const instance = await openForQuery(dest.trim());
   const connection = await instance.connect();
   try {

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
+/** `acsync simulate`: the work behind the command declared in ./commands/simulate.ts. */
 import {
-  PERMISSION_AREAS, resolveOptions, startSimulator, type LimiterKind, type SimulatorOptions, type TotalMode,
+  resolveOptions, startSimulator, type LimiterKind, type SimulatorOptions, type TotalMode,
 } from '../simulator/index.js';
 
-interface SimulateFlags {
+export interface SimulateFlags {
   port: string;
   host?: string;
   seed?: string;
@@ -79,57 +79,33 @@ export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOption
 }
 
 /** `acsync simulate`: runs the ActiveCampaign simulator in the foreground until SIGINT or SIGTERM. */
-export function registerSimulate(program: Command): void {
-  program
-    .command('simulate')
-    .description('run a simulated ActiveCampaign account (HTTP API v3) for tests, demos and benchmarks')
-    .requiredOption('--port <port>', 'port to listen on (0 = any free port)')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--seed <n>', 'seed of the generated account (default 1)')
-    .option('--contacts <n>', 'number of contacts; every other table in proportion (default 1000)')
-    .option('--latency-ms <ms>', 'mean added latency per response (default 0)')
-    .option('--jitter-ms <ms>', 'latency varies uniformly by ± this much (default: half the latency)')
-    .option('--rate-limit <r>', 'requests per second per key, 0 = off (default 5)')
-    .option('--rate-limit-status <status>', 'how throttling is answered: 429 or 503 (default 429)')
-    .option('--limiter <kind>', 'bucket: token bucket, bursts allowed; window: at most --rate-limit requests in any second (default bucket)')
-    .option('--retry-after-seconds <s>', 'Retry-After of throttled answers (default: bucket computes it, window 30)')
-    .option('--key <key>', 'API key to accept (default: the documented demo key)')
-    .option('--faults <rate>', 'share of requests answered with an injected fault, 0..1 (default 0)')
-    .option('--deny <areas>', `comma-separated permission areas whose endpoints answer 403 (${PERMISSION_AREAS.join(', ')}; any case)`)
-    .option('--sideloads <mode>', 'include= on /contacts and /deals: full, none (ignored), or N (each sideload array cut to N) (default full)')
-    .option('--total <mode>', 'meta.total: exact, low (100 too low), high (100 too high) or absent (default exact)')
-    .option('--cdate-ties', 'deals created in bulk share one cdate per ~150; orders[cdate] shuffles ties on every request')
-    .option('--no-child-changes-bump-parent', 'changes to custom-field values leave the contact\'s udate and the deal\'s mdate alone')
-    .option('--not-found-parents <fraction>', 'share of parent ids whose per-parent lists answer 404, 0..1 (default 0)')
-    .option('--changes-during-sync <every:changes>', 'apply <changes> changes after every <every> API requests served (default off)')
-    .action(async (flags: SimulateFlags) => {
-      let options: SimulatorOptions;
-      try {
-        options = simulatorOptionsFromFlags(flags);
-      } catch (error) {
-        process.stderr.write(`acsync simulate: ${(error as Error).message}\n`);
-        process.exitCode = USAGE_ERROR;
-        return;
-      }
-      let simulator;
-      try {
-        simulator = await startSimulator(options);
-      } catch (error) {
-        process.stderr.write(`acsync simulate: cannot listen: ${(error as Error).message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      process.stdout.write(`ActiveCampaign simulator at ${simulator.url}  key: ${simulator.key}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-      await simulator.close();
-      process.stdout.write('simulator stopped\n');
-    });
+export async function runSimulate(flags: SimulateFlags): Promise<void> {
+  let options: SimulatorOptions;
+  try {
+    options = simulatorOptionsFromFlags(flags);
+  } catch (error) {
+    process.stderr.write(`acsync simulate: ${(error as Error).message}\n`);
+    process.exitCode = USAGE_ERROR;
+    return;
+  }
+  let simulator;
+  try {
+    simulator = await startSimulator(options);
+  } catch (error) {
+    process.stderr.write(`acsync simulate: cannot listen: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`ActiveCampaign simulator at ${simulator.url}  key: ${simulator.key}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await simulator.close();
+  process.stdout.write('simulator stopped\n');
 }

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
+/** `acsync singer`: the work behind the command declared in ./commands/singer.ts. */
 import { ConfigError } from '../core/errors.js';
 import { JsonLineWriter } from '../protocols/message-sink.js';
 import { SingerSink, defaultStreams, parseSingerCatalog, parseSingerState, singerCatalog, type SingerState } from '../protocols/singer.js';
 import { eventLogLine, parseSourceConfig, readJsonFile, runEngine, type ProtocolEnvironment } from '../protocols/source.js';
-import { EXIT, exitCodeOf, reportError, withInterruption } from './exit.js';
+import { EXIT, exitCodeOf, reportError } from './exit.js';
 import { createLogger } from './log.js';
 
 export interface SingerFlags {
@@ -12,22 +12,6 @@ export interface SingerFlags {
   catalog?: string;
   properties?: string;
   state?: string;
-}
-
-export function registerSinger(program: Command): void {
-  program
-    .command('singer')
-    .description('run as a Singer tap (Meltano): SCHEMA, RECORD, STATE and ACTIVATE_VERSION messages on stdout, logs on stderr')
-    .option('--config <file>', 'JSON config: url and key (or api_url and api_key); optional timezone, start_date, requests_per_second')
-    .option('--discover', 'print the catalog of the 33 streams')
-    .option('--catalog <file>', 'catalog selecting streams, replication methods and columns (default: every stream in its default method)')
-    .option('--properties <file>', 'the same as --catalog, for runners that pass it under this name')
-    .option('--state <file>', 'state to resume from: the value of the last STATE message of a previous run')
-    .action(async (flags: SingerFlags) => {
-      process.exitCode = await withInterruption((signal) =>
-        runSinger(flags, { stdout: process.stdout, stderr: process.stderr, signal }),
-      );
-    });
 }
 
 /** The `singer` command: resolves to the exit code (0 every stream synced; 1 failed; 2 bad input; 3 some streams failed). */

@@ -1,5 +1,5 @@
-import { Option, type Command } from 'commander';
-import { DEFAULT_DEST, MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
+/** `acsync sync`: the work behind the command declared in ./commands/sync.ts. */
+import { DEFAULT_DEST } from '../core/defaults.js';
 import { openDestination } from '../destinations/index.js';
 import { runSync as run, type RunOutcome } from '../engine/run.js';
 import {
@@ -12,37 +12,9 @@ import {
   selectTables,
   type SyncFlags,
 } from './config.js';
-import { EXIT, exitCodeOf, runCli, withInterruption } from './exit.js';
+import { EXIT, exitCodeOf, withInterruption } from './exit.js';
 import type { Logger } from './log.js';
 import { createProgress } from './progress.js';
-
-export function connectionOptions(command: Command): Command {
-  return command
-    .option('--url <url>', 'API URL from ActiveCampaign Settings → Developer (env ACTIVECAMPAIGN_URL)')
-    .option('--key <key>', 'API key from the same page (env ACTIVECAMPAIGN_KEY); never printed')
-    .option('--config <file>', 'JSON config file (default: ./acsync.json if present)')
-    .option('--log-format <format>', 'text or json', 'text');
-}
-
-export function registerSync(program: Command): void {
-  connectionOptions(
-    program
-      .command('sync')
-      .description('replicate the account into the destination (incremental where possible)')
-      .option('--dest <uri>', `destination (default ${DEFAULT_DEST}; env ACSYNC_DEST)`)
-      .option('--tables <list>', 'only these tables (comma-separated)')
-      .option('--exclude <list>', 'every table but these')
-      .option('--mode <list>', 'per-table mode, e.g. contacts=incremental,deals=full')
-      .option('--full-refresh <tables>', 'force a full pass on these incremental tables, or "all"')
-      .option('--timezone <zone>', 'account time zone (IANA, e.g. America/Sao_Paulo) for naive timestamps')
-      .option('--rate <n>', `requests per second, at most ${MAX_REQUESTS_PER_SECOND} (the API limit per account; no cap for a local simulator)`)
-      .option('--overlap-hours <n>', 'hours re-read before the incremental cursor (default 24)')
-      .option('--max-wait <seconds>', 'longest wait the API may ask for before the run stops, resumable (default 600)')
-      .addOption(new Option('--batch-rows <n>', 'rows per committed batch (checkpoint granularity)').hideHelp()),
-  ).action(async (flags: SyncFlags & { logFormat?: string }) => {
-    process.exitCode = await runCli(flags.logFormat, (logger) => runSync(flags, logger, process.stderr.isTTY === true));
-  });
-}
 
 export interface SyncOverrides {
   /** Lifts the 5/s cap: for the demo and benchmarks against an unthrottled simulator. */
@@ -61,7 +33,7 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
   const overlapHours = parsePositiveNumber(flags.overlapHours, '--overlap-hours', undefined, { zero: true }) ?? file.overlapHours;
   const batchRows = parsePositiveNumber(flags.batchRows, '--batch-rows');
   const maxWaitSeconds = parsePositiveNumber(flags.maxWait, '--max-wait') ?? file.maxWaitSeconds;
-  const destination = openDestination(flags.dest ?? process.env.ACSYNC_DEST ?? file.dest ?? DEFAULT_DEST);
+  const destination = await openDestination(flags.dest ?? process.env.ACSYNC_DEST ?? file.dest ?? DEFAULT_DEST);
 
   let requests = () => 0;
   const progress = createProgress(logger, () => requests(), interactive);

@@ -6,11 +6,11 @@
 import { stringify } from 'yaml';
 import type { TableDef } from '../catalog/index.js';
 
-/** Where dbt finds the tables: the database (catalog) and schema it reads them from. */
+/** Where dbt finds the tables: the database (catalog) and schema (destinations/kinds.ts `tablesLocation`). */
 export interface SourceLocation {
   readonly database?: string | undefined;
   readonly schema: string;
-  /** How the tables come to exist there, when a reader must do something first (a Parquet lake's views). */
+  /** What a reader must do first for the tables to exist there. */
   readonly note?: string | undefined;
 }
 
@@ -27,13 +27,14 @@ const quoted = (name: string): string => `"${name.replaceAll('"', '""')}"`;
  */
 const RELATIONSHIP_SEVERITY = { severity: 'warn' };
 
-function tableEntry(table: TableDef): Record<string, unknown> {
+function tableEntry(table: TableDef, present: ReadonlySet<string>): Record<string, unknown> {
   const single = table.primaryKey.length === 1 ? table.primaryKey[0] : undefined;
   const columns = table.columns.map((column) => {
     const tests: Test[] = [];
     if (table.primaryKey.includes(column.name)) tests.push('not_null');
     if (column.name === single) tests.push('unique');
-    for (const key of table.foreignKeys.filter((k) => k.column === column.name)) {
+    // A relationship to a table the copy does not hold could only fail.
+    for (const key of table.foreignKeys.filter((k) => k.column === column.name && present.has(k.table))) {
       tests.push({
         relationships: { to: `source('${SOURCE_NAME}', '${key.table}')`, field: quoted(key.references), config: RELATIONSHIP_SEVERITY },
       });
@@ -64,7 +65,7 @@ export function dbtSources(tables: readonly TableDef[], location: SourceLocation
     description: `ActiveCampaign, replicated by acsync.${location.note ? ` ${location.note}` : ''}`,
     ...(location.database !== undefined && { database: location.database }),
     schema: location.schema,
-    tables: tables.map(tableEntry),
+    tables: tables.map((table) => tableEntry(table, new Set(tables.map((t) => t.name)))),
   };
   const header = '# dbt sources for an acsync copy of ActiveCampaign, written by `acsync dbt`.\n';
   return header + stringify({ version: 2, sources: [source] }, { lineWidth: 0, aliasDuplicateObjects: false });

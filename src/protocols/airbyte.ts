@@ -9,24 +9,23 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { TABLES, getTable, offersIncremental, type Permission, type ReplicationMode, type TableDef } from '../catalog/index.js';
 import type { TableState } from '../core/contract.js';
-import { redact } from '../core/secrets.js';
 import { GRANT_HINT, checkAccess } from '../engine/access.js';
 import { openAccount, type Account } from '../engine/run.js';
 import { replicationKey, selectColumns, tableSchema } from './json-schema.js';
 import { MessageSink, type JsonLineWriter, type PassMessages, type SinkStream } from './message-sink.js';
 import { MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
+import { errorText, isConfigProblem } from './failures.js';
 import {
   accountSettings,
-  errorText,
-  isConfigProblem,
   parseTableState,
   type ProtocolEnvironment,
   type SourceConfig,
 } from './source.js';
 
+export { errorTraceMessage, type FailureType } from './failures.js';
+
 export type SyncMode = 'full_refresh' | 'incremental';
 export type LogLevel = 'FATAL' | 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE';
-export type FailureType = 'config_error' | 'system_error';
 
 const SYNC_MODES: Readonly<Record<ReplicationMode, SyncMode>> = { full: 'full_refresh', incremental: 'incremental' };
 
@@ -261,25 +260,6 @@ export function logMessage(level: LogLevel, message: string): unknown {
 
 export function connectionStatusMessage(status: 'SUCCEEDED' | 'FAILED', message?: string): unknown {
   return { type: 'CONNECTION_STATUS', connectionStatus: { status, ...(message !== undefined && { message }) } };
-}
-
-/** An error TRACE: what went wrong for people (`message`) and for the logs (`internal_message`, the stack), secrets masked. */
-export function errorTraceMessage(message: string, error: unknown, options: { stream?: string; failureType?: FailureType } = {}): unknown {
-  const failureType = options.failureType ?? (isConfigProblem(error) ? 'config_error' : 'system_error');
-  return {
-    type: 'TRACE',
-    trace: {
-      type: 'ERROR',
-      emitted_at: Date.now(),
-      error: {
-        message: redact(message),
-        internal_message: redact(errorText(error)),
-        ...(error instanceof Error && error.stack && { stack_trace: redact(error.stack) }),
-        failure_type: failureType,
-        ...(options.stream && { stream_descriptor: { name: options.stream } }),
-      },
-    },
-  };
 }
 
 export interface ConnectionCheck {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { normalizeBaseUrl } from '../activecampaign/url.js';
 import type { Destination, TableState } from '../core/contract.js';
 import { DEFAULT_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
-import { ApiError, ConfigError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { registerSecret } from '../core/secrets.js';
 import { isValidTimeZone } from '../core/time-zone.js';
 import type { TableSelection } from '../engine/cursor.js';
@@ -166,14 +166,7 @@ export function accountSettings(config: SourceConfig, environment: ProtocolEnvir
 }
 
 /** Whether an error is the user's to fix (URL, key, permission, setting) rather than the program's or the network's. */
-export function isConfigProblem(error: unknown): boolean {
-  if (error instanceof ConfigError) return true;
-  return error instanceof ApiError && ['auth', 'permission', 'not_found', 'redirect', 'bad_request'].includes(error.kind);
-}
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { errorText, isConfigProblem } from './failures.js';
 
 export interface LogLine {
   readonly level: 'info' | 'warn' | 'error';

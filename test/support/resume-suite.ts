@@ -43,7 +43,7 @@ export function resumeSuite(name: string, makeTarget: (dir: string) => Promise<S
     ];
 
     async function readStates(): Promise<Map<string, TableState>> {
-      const destination = openDestination(target.uri);
+      const destination = await openDestination(target.uri);
       await destination.open();
       try {
         return await destination.readState();
