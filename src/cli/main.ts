@@ -6,8 +6,10 @@ import { registerDemo } from './demo.js';
 import { registerDiscover } from './discover.js';
 import { registerErd } from './erd.js';
 import { registerQuery } from './query.js';
+import { registerRuns } from './runs.js';
 import { registerSimulate } from './simulate.js';
 import { registerSinger } from './singer.js';
+import { registerStatus } from './status.js';
 import { registerSync } from './sync.js';
 
 /** Builds the `acsync` program; each command lives in its own module and registers itself here. */
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerDemo(program);
   registerQuery(program);
+  registerRuns(program);
+  registerStatus(program);
   registerErd(program);
   registerSimulate(program);
   registerSinger(program);
