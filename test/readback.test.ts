@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { getTable } from '../src/catalog/index.js';
+import { redactUri } from '../src/core/secrets.js';
 import type { RunRecord, TableState } from '../src/core/contract.js';
 import { openDestination, type Destination } from '../src/destinations/index.js';
 import { s3DestinationFromUri } from '../src/destinations/lake-uri.js';
@@ -67,16 +68,19 @@ function cli(args: readonly string[]): Promise<CliResult> {
   return runCli(args, { ...(s3.env as Record<string, string>), TMPDIR: childTmp });
 }
 
+/** The command for a failure message, without the test server's password. */
+const shown = (args: readonly string[]) => args.map(redactUri).join(' ');
+
 async function ok(args: readonly string[]): Promise<string> {
   const result = await cli(args);
-  assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+  assert.equal(result.code, 0, `${shown(args)}: ${result.stderr}`);
   return result.stdout;
 }
 
 /** A command that must fail with `code` (2: bad input) and one line on stderr; returns that line. */
 async function refused(args: readonly string[], code = 2): Promise<string> {
   const result = await cli(args);
-  assert.equal(result.code, code, `${args.join(' ')} should fail: ${result.stdout}${result.stderr}`);
+  assert.equal(result.code, code, `${shown(args)} should fail: ${result.stdout}${result.stderr}`);
   const lines = result.stderr.trim().split('\n');
   assert.equal(lines.length, 1, result.stderr);
   return lines[0] ?? '';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { TABLES, type ReplicationMode } from '../catalog/index.js';
 import type { RunRecord, TableState } from '../core/contract.js';
 import { withReader, type DestinationReader } from '../destinations/readback.js';
-import { chooseModes } from '../engine/cursor.js';
+import { chooseModes, type ModeChoice } from '../engine/cursor.js';
 import { loadConfigFile, parseModes } from './config.js';
 import { runCli } from './exit.js';
 import { DEST_OPTION_HELP, destinationOf, type DestinationFlags } from './query.js';
@@ -65,8 +65,8 @@ export function registerStatus(program: Command): void {
     });
 }
 
-export async function readStatus(reader: DestinationReader, choice: Parameters<typeof chooseModes>[1],
-  now = Date.now()): Promise<DestinationStatus> {
+/** The status from what the destination records; `choice` is what the config file says of modes and full passes. */
+export async function readStatus(reader: DestinationReader, choice: ModeChoice, now = Date.now()): Promise<DestinationStatus> {
   const states = await reader.states();
   const rows = await reader.rowCounts();
   const synced = TABLES.filter((table) => states.has(table.name));
