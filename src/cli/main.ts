@@ -7,8 +7,10 @@ import { registerDemo } from './commands/demo.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerErd } from './commands/erd.js';
 import { registerQuery } from './commands/query.js';
+import { registerRuns } from './commands/runs.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSinger } from './commands/singer.js';
+import { registerStatus } from './commands/status.js';
 import { registerSync } from './commands/sync.js';
 
 /**
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerDemo(program);
   registerQuery(program);
+  registerRuns(program);
+  registerStatus(program);
   registerErd(program);
   registerDbt(program);
   registerSimulate(program);

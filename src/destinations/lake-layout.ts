@@ -85,3 +85,12 @@ export function manifestShape(manifest: Manifest): string {
 function shapeOf(columns: readonly { readonly name: string; readonly type: LogicalType }[], key: readonly string[]): string {
   return `${columns.map((c) => `${c.name} ${c.type}`).join(', ')} | key ${key.join(', ')}`;
 }
+
+/**
+ * A table's state: the manifest's when it is newer than the state file (a crash between publishing the two,
+ * see the publishing order in ./parquet.ts), else the state file's.
+ */
+export function publishedState(manifest: Manifest | undefined, stored: StoredState | null): TableState | undefined {
+  if (manifest?.state && manifest.version > (stored?.version ?? 0)) return manifest.state;
+  return stored?.state;
+}

@@ -47,16 +47,23 @@ export function parquetDestinationFromUri(rest: string): ParquetDestination {
   return new ParquetDestination({ store, keep: keepOption(options, hint), description: `Parquet lake ${location.endsWith(sep) ? location.slice(0, -1) : location}` });
 }
 
+const S3_HINT = 's3://<bucket>/<prefix>';
+
 /** `s3://bucket[/prefix][?keep=N&cache=<dir>]`. */
 export function s3DestinationFromUri(uri: string, env: NodeJS.ProcessEnv = process.env): ParquetDestination {
-  const hint = 's3://<bucket>/<prefix>';
-  const { location, options } = splitLakeUri(uri, ['keep', 'cache'], hint);
+  const { bucket, prefix, options } = parseS3Uri(uri);
+  const cache = options.get('cache');
+  const store = new S3LakeStore({ bucket, prefix, env, ...(cache && { cacheDir: cache }) });
+  return new ParquetDestination({ store, keep: keepOption(options, S3_HINT), description: `Parquet lake ${store.location}` });
+}
+
+/** The bucket, key prefix and options of `s3://bucket[/prefix][?keep=N&cache=<dir>]`. */
+export function parseS3Uri(uri: string): { bucket: string; prefix: string; options: Map<string, string> } {
+  const { location, options } = splitLakeUri(uri, ['keep', 'cache'], S3_HINT);
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
   const bucket = match?.[1] ?? '';
   if (!match || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new ConfigError(`"${location}" does not name an S3 bucket: use --dest ${hint}, e.g. --dest s3://my-bucket/activecampaign`);
+    throw new ConfigError(`"${location}" does not name an S3 bucket: use --dest ${S3_HINT}, e.g. --dest s3://my-bucket/activecampaign`);
   }
-  const cache = options.get('cache');
-  const store = new S3LakeStore({ bucket, prefix: match[2] ?? '', env, ...(cache && { cacheDir: cache }) });
-  return new ParquetDestination({ store, keep: keepOption(options, hint), description: `Parquet lake ${store.location}` });
+  return { bucket, prefix: match[2] ?? '', options };
 }

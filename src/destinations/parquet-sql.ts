@@ -3,7 +3,7 @@
  * connection, so one per table writer), and the options every Parquet file is written with.
  */
 import type { LogicalType, TableDef } from '../catalog/index.js';
-import { quoteIdentifier } from './sql.js';
+import { quoteIdentifier, quoteLiteral } from './sql.js';
 
 /** Column types in DuckDB; TIMESTAMPTZ so that the files say isAdjustedToUTC=true (docs/tables.md 1.2). */
 const DUCKDB_TYPES: Readonly<Record<LogicalType, string>> = {
@@ -25,4 +25,9 @@ export function loadTableSql(table: TableDef): string {
 export function temporaryTableSql(table: TableDef, name: string): string {
   const columns = table.columns.map((c) => `${quoteIdentifier(c.name)} ${DUCKDB_TYPES[c.type]}`);
   return `CREATE OR REPLACE TEMPORARY TABLE ${quoteIdentifier(name)} (${columns.join(', ')})`;
+}
+
+/** The view over a table's current files: what views.sql holds per table, and what `acsync query` creates. */
+export function lakeViewSql(table: string, files: readonly string[]): string {
+  return `CREATE OR REPLACE VIEW ${quoteIdentifier(table)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(', ')}]);`;
 }

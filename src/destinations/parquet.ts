@@ -31,17 +31,17 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
 import { TABLES } from '../catalog/index.js';
 import type { ReplicationMode, TableDef } from '../catalog/index.js';
-import { quoteIdentifier, quoteLiteral } from './sql.js';
+import { quoteLiteral } from './sql.js';
 import type { Destination, RunRecord, TableState, TableWriter } from '../core/contract.js';
 import { fsyncPath, localPath, writeFileAtomic } from './lake-files.js';
 import {
   PARQUET_TYPES, RUNS_FOLDER, SPILL_FOLDER, STAGED_FILE, STATE_FOLDER, VERSION_FOLDER, VIEWS_FILE, batchFile,
-  manifestPath, manifestShape, stagingFolder, stagingRoot, statePath, tableShape, versionFolder,
+  manifestPath, manifestShape, publishedState, stagingFolder, stagingRoot, statePath, tableShape, versionFolder,
 } from './lake-layout.js';
 import type { Manifest, Staging, StoredState } from './lake-layout.js';
 import type { LakeStore } from './lake-store.js';
 import { declareLogicalTypes } from './parquet-footer.js';
-import { LOAD_TABLE, PARQUET_OPTIONS, loadTableSql } from './parquet-sql.js';
+import { LOAD_TABLE, PARQUET_OPTIONS, lakeViewSql, loadTableSql } from './parquet-sql.js';
 import { ParquetTableWriter } from './parquet-writer.js';
 
 /** Versions kept per table unless the URI says otherwise (`?keep=`). */
@@ -245,8 +245,7 @@ export class ParquetDestination implements Destination {
       for (const table of TABLES) {
         const manifest = this.manifests.get(table.name);
         if (!manifest) continue;
-        const files = manifest.files.map((file) => quoteLiteral(`${this.store.location}/${table.name}/${file}`));
-        lines.push(`CREATE OR REPLACE VIEW ${quoteIdentifier(table.name)} AS SELECT * FROM read_parquet([${files.join(', ')}]);`);
+        lines.push(lakeViewSql(table.name, manifest.files.map((file) => `${this.store.location}/${table.name}/${file}`)));
       }
       this.writeLocal(VIEWS_FILE, `${lines.join('\n')}\n`);
       await this.store.publish([VIEWS_FILE]);
@@ -268,9 +267,7 @@ export class ParquetDestination implements Destination {
 
   /** The table's state: the manifest's when it is newer than the state file (a crash between the two). */
   private currentState(table: string, stored: StoredState | null): TableState | undefined {
-    const manifest = this.manifests.get(table);
-    if (manifest?.state && manifest.version > (stored?.version ?? 0)) return manifest.state;
-    return stored?.state;
+    return publishedState(this.manifests.get(table), stored);
   }
 
   private async readStoredState(table: string): Promise<StoredState | null> {

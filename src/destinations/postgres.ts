@@ -58,14 +58,10 @@ export class PostgresDestination implements Destination {
 
   async open(): Promise<void> {
     if (this.client) return;
-    const options = this.options;
-    const tryTls = options.sslMode !== 'disable';
-    let client = await this.connect(tryTls);
-    if (client instanceof Error && tryTls && (options.sslMode === 'prefer' || options.sslMode === 'allow')
-      && /does not support SSL/i.test(client.message)) {
-      client = await this.connect(false);
-    }
-    if (client instanceof Error) throw connectionError(options, client);
+    // Without a listener a dropped connection would crash the process; the next call reports it instead.
+    const client = await connectPostgres(this.options, (error) => {
+      this.lost = error;
+    });
     try {
       await this.prepareSchema(client);
     } catch (error) {
@@ -74,33 +70,6 @@ export class PostgresDestination implements Destination {
     }
     this.lost = null;
     this.client = client;
-  }
-
-  /** A connected client, with or without TLS, or the error connecting failed with. */
-  private async connect(tls: boolean): Promise<pg.Client | Error> {
-    const options = this.options;
-    const client = new pg.Client({
-      host: options.host,
-      port: options.port,
-      user: options.user,
-      database: options.database,
-      ...(options.password !== undefined && { password: options.password }),
-      ssl: tls ? { rejectUnauthorized: options.sslMode === 'verify-ca' || options.sslMode === 'verify-full' } : false,
-      connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
-      application_name: 'acsync',
-      keepAlive: true,
-    });
-    // Without a listener a dropped connection would crash the process; the next call reports it instead.
-    client.on('error', (error) => {
-      this.lost = error;
-    });
-    try {
-      await client.connect();
-      return client;
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      return error instanceof Error ? error : new Error(String(error));
-    }
   }
 
   /** Creates the schema if missing, takes its writer lock and creates the bookkeeping tables if missing. */
@@ -219,6 +188,44 @@ export class PostgresDestination implements Destination {
     );
     const row = result.rows[0];
     return row ? `${row.columns ?? ''} | key ${row.key ?? ''}` : null;
+  }
+}
+
+/**
+ * A client connected as `options` say, trying TLS first where the sslmode allows a plain fallback (libpq's
+ * `prefer` and `allow`); a failure is a one-line ConfigError. `onError` hears of errors after connecting.
+ */
+export async function connectPostgres(options: PostgresOptions, onError: (error: Error) => void): Promise<pg.Client> {
+  const tryTls = options.sslMode !== 'disable';
+  let client = await connectOnce(options, tryTls, onError);
+  if (client instanceof Error && tryTls && (options.sslMode === 'prefer' || options.sslMode === 'allow')
+    && /does not support SSL/i.test(client.message)) {
+    client = await connectOnce(options, false, onError);
+  }
+  if (client instanceof Error) throw connectionError(options, client);
+  return client;
+}
+
+/** A connected client, with or without TLS, or the error connecting failed with. */
+async function connectOnce(options: PostgresOptions, tls: boolean, onError: (error: Error) => void): Promise<pg.Client | Error> {
+  const client = new pg.Client({
+    host: options.host,
+    port: options.port,
+    user: options.user,
+    database: options.database,
+    ...(options.password !== undefined && { password: options.password }),
+    ssl: tls ? { rejectUnauthorized: options.sslMode === 'verify-ca' || options.sslMode === 'verify-full' } : false,
+    connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
+    application_name: 'acsync',
+    keepAlive: true,
+  });
+  client.on('error', onError);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    return error instanceof Error ? error : new Error(String(error));
   }
 }
 

@@ -74,28 +74,47 @@ export class S3LakeStore implements LakeStore {
     prepareLakeDirectory(this.root, 's3://<bucket>/<prefix>?cache=<dir>');
     this.lock = LakeLock.take(this.root, `${this.location} (cache ${this.root})`);
     try {
-      // The SDK warns on every start that its releases from 2027 on need Node 22; acsync pins its version,
-      // so the warning would only be noise on the user's terminal.
-      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-      const s3 = await import('@aws-sdk/client-s3');
-      const accessKeyId = this.env.AWS_ACCESS_KEY_ID;
-      const secretAccessKey = this.env.AWS_SECRET_ACCESS_KEY;
-      this.s3 = s3;
-      this.client = new s3.S3Client({
-        region: this.region,
-        ...(this.endpoint && { endpoint: this.endpoint, forcePathStyle: true }),
-        ...(accessKeyId && secretAccessKey && {
-          credentials: { accessKeyId, secretAccessKey, ...(this.env.AWS_SESSION_TOKEN && { sessionToken: this.env.AWS_SESSION_TOKEN }) },
-        }),
-        // Checksums only where S3 requires them: S3-compatible stores do not all know the newer trailers.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      });
+      await this.connect();
       await this.checkAccess();
     } catch (error) {
       await this.close();
       throw error;
     }
+  }
+
+  /**
+   * Connects for reading the lake back (acsync query, status): no writer's lock and nothing written to the
+   * bucket, so it works beside a running sync and with a read-only key. Files fetched go to `root`.
+   */
+  async openForReading(): Promise<void> {
+    try {
+      await this.connect();
+      const { client, s3 } = this.connected();
+      await client.send(new s3.HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      await this.close();
+      throw this.openError(error);
+    }
+  }
+
+  private async connect(): Promise<void> {
+    // The SDK warns on every start that its releases from 2027 on need Node 22; acsync pins its version,
+    // so the warning would only be noise on the user's terminal.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const s3 = await import('@aws-sdk/client-s3');
+    const accessKeyId = this.env.AWS_ACCESS_KEY_ID;
+    const secretAccessKey = this.env.AWS_SECRET_ACCESS_KEY;
+    this.s3 = s3;
+    this.client = new s3.S3Client({
+      region: this.region,
+      ...(this.endpoint && { endpoint: this.endpoint, forcePathStyle: true }),
+      ...(accessKeyId && secretAccessKey && {
+        credentials: { accessKeyId, secretAccessKey, ...(this.env.AWS_SESSION_TOKEN && { sessionToken: this.env.AWS_SESSION_TOKEN }) },
+      }),
+      // Checksums only where S3 requires them: S3-compatible stores do not all know the newer trailers.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
   }
 
   async close(): Promise<void> {

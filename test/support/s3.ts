@@ -13,6 +13,7 @@ import {
 /** The part of s3rver's API used here (the package ships no types). */
 interface S3rverServer {
   run(): Promise<{ address: string; port: number }>;
+  readonly httpServer?: { keepAliveTimeout: number };
   close(): Promise<void>;
 }
 type S3rverConstructor = new (options: {
@@ -40,6 +41,9 @@ export async function startS3(): Promise<TestS3> {
   const directory = mkdtempSync(join(tmpdir(), 'acsync-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true });
   const { port } = await server.run();
+  // Node's 5 s keep-alive lets the server close an idle connection just as the SDK reuses it for an upload, which
+  // fails with "socket hang up" (a streamed body is not retried); a client process on a busy machine meets it.
+  if (server.httpServer) server.httpServer.keepAliveTimeout = 120_000;
   const endpoint = `http://127.0.0.1:${port}`;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const client = new S3Client({
