@@ -11,6 +11,3 @@ export interface DestinationFlags {
 export function destinationOf(flags: DestinationFlags): string {
   return flags.dest ?? process.env.ACSYNC_DEST ?? loadConfigFile(flags.config).dest ?? DEFAULT_DEST;
 }
-
-/** The --dest option of the reading commands, described alike. */
-export const DEST_OPTION_HELP = `duckdb:<file>, postgres://…, parquet:<dir> or s3://<bucket>/<prefix> (default: as sync: env ACSYNC_DEST, the config file, ${DEFAULT_DEST})`;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runCli } from '../exit.js';
+import { DEST_OPTION_HELP } from './dest-option.js';
 import type { QueryFlags } from '../query.js';
-import { DEST_OPTION_HELP } from '../reading.js';
 
 /** Runs SQL against the copy, read-only, where `sync` writes it: DuckDB, PostgreSQL, a Parquet lake or S3. */
 export function registerQuery(program: Command): void {

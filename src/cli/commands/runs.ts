@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runCli } from '../exit.js';
-import { DEST_OPTION_HELP } from '../reading.js';
+import { DEST_OPTION_HELP } from './dest-option.js';
 import type { RunsFlags } from '../runs.js';
 
 export function registerRuns(program: Command): void {

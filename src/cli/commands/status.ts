@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runCli } from '../exit.js';
-import { DEST_OPTION_HELP } from '../reading.js';
+import { DEST_OPTION_HELP } from './dest-option.js';
 import type { StatusFlags } from '../status.js';
 
 export function registerStatus(program: Command): void {
