@@ -8,7 +8,7 @@ export const campaigns: TableDef = {
   description: 'One row per campaign: broadcasts and automation emails, with their send statistics.',
   primaryKey: ['id'],
   modes: ['full'],
-  method: { kind: 'full', basis: 'List all campaigns documents only `filters[seriesid]` and `orders[sdate|ldate]` (section 3); the counters (sends, opens, clicks) change in place, with no update date' },
+  method: { kind: 'full', basis: 'List all campaigns documents only `filters[seriesid]` and `orders[sdate|ldate]` (docs/activecampaign-api.md section 3); the counters (sends, opens, clicks) change in place, with no update date' },
   source: { endpoint: endpoints.campaigns },
   foreignKeys: [
     { column: 'user', table: 'users', references: 'id' },

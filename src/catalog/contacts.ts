@@ -196,7 +196,7 @@ export const contacts_notes: TableDef = {
   description: 'One row per note attached to a contact (notes with reltype Subscriber).',
   primaryKey: ['id'],
   modes: ['full'],
-  method: { kind: 'full', basis: 'Retrieve list of all notes documents no filter (section 3); notes are edited in place (`mdate`), so an id tail would miss edits, and `/contacts/{id}/notes` costs a request per changed contact (more than the list at 1% churn) while a note edit need not touch the contact\'s date' },
+  method: { kind: 'full', basis: 'Retrieve list of all notes documents no filter (docs/activecampaign-api.md section 3); notes are edited in place (`mdate`), so an id tail would miss edits, and `/contacts/{id}/notes` costs a request per changed contact (more than the list at 1% churn) while a note edit need not touch the contact\'s date' },
   source: { endpoint: endpoints.notes, where: { key: 'reltype', equals: 'Subscriber' } },
   foreignKeys: [
     { column: 'relid', table: 'contacts', references: 'id' },
@@ -220,7 +220,7 @@ export const contacts_tasks: TableDef = {
   description: 'One row per task related to a contact.',
   primaryKey: ['id'],
   modes: ['full'],
-  method: { kind: 'full', basis: 'List all tasks documents filters on relation, status, type, assignee, outcome and due date, none on the update date (section 3); tasks are edited in place' },
+  method: { kind: 'full', basis: 'List all tasks documents filters on relation, status, type, assignee, outcome and due date, none on the update date (docs/activecampaign-api.md section 3); tasks are edited in place' },
   source: {
     endpoint: endpoints.dealTasks,
     serverFilter: { 'filters[reltype]': 'Subscriber' },

@@ -67,7 +67,7 @@ export const deals_activities: TableDef = {
   modes: ['full', 'incremental'],
   method: {
     kind: 'changed-parents-list',
-    basis: 'List all deal activities documents no date or id bound, only `deal`, `filters[data_type]`, `filters[data_id]` and `exclude=email` (section 3), and names /deals/{id}/dealActivities for one deal\'s activities: one request per changed deal, each row checked to belong to its deal; activities come with deal changes, and the weekly full pass catches any that leave `mdate`',
+    basis: 'List all deal activities documents no date or id bound, only `deal`, `filters[data_type]`, `filters[data_id]` and `exclude=email` (docs/activecampaign-api.md section 3), and names /deals/{id}/dealActivities for one deal\'s activities: one request per changed deal, each row checked to belong to its deal; activities come with deal changes, and the weekly full pass catches any that leave `mdate`',
   },
   source: { endpoint: endpoints.dealActivities },
   incremental: {
@@ -167,7 +167,7 @@ export const deals_secondary_contacts: TableDef = {
   description: 'One row per contact associated with a deal besides its primary contact.',
   primaryKey: ['id'],
   modes: ['full'],
-  method: { kind: 'full', basis: 'no documented filter on /contactDeals (section 3), and a secondary contact\'s role may change without the deal\'s `mdate`' },
+  method: { kind: 'full', basis: 'no documented filter on /contactDeals (docs/activecampaign-api.md section 3), and a secondary contact\'s role may change without the deal\'s `mdate`' },
   source: { endpoint: endpoints.contactDeals },
   foreignKeys: [
     { column: 'contact', table: 'contacts', references: 'id' },
@@ -190,7 +190,7 @@ export const deals_tasks: TableDef = {
   description: 'One row per task related to a deal.',
   primaryKey: ['id'],
   modes: ['full'],
-  method: { kind: 'full', basis: 'List all tasks documents filters on relation, status, type, assignee, outcome and due date, none on the update date (section 3); tasks are edited in place' },
+  method: { kind: 'full', basis: 'List all tasks documents filters on relation, status, type, assignee, outcome and due date, none on the update date (docs/activecampaign-api.md section 3); tasks are edited in place' },
   source: {
     endpoint: endpoints.dealTasks,
     serverFilter: { 'filters[reltype]': 'Deal' },

@@ -9,7 +9,7 @@ export const lists: TableDef = {
   description: 'One row per mailing list.',
   primaryKey: ['id'],
   modes: ['full'],
-  method: { kind: 'full', basis: 'Retrieve all lists documents only `filters[name]` (section 3); subscriber counts change in place; a page or two a run' },
+  method: { kind: 'full', basis: 'Retrieve all lists documents only `filters[name]` (docs/activecampaign-api.md section 3); subscriber counts change in place; a page or two a run' },
   source: { endpoint: endpoints.lists },
   foreignKeys: [
     { column: 'user', table: 'users', references: 'id' },
