@@ -4,8 +4,9 @@
  * activities instead of every activity of the account.
  *
  * The reference does not say what such a list answers for a parent it hides or a path parameter it ignores, so
- * every list is checked: a 404 for a parent the stream has just listed, or a row naming another parent, fails the
- * check, and the table is read in full instead in the same run (engine/sync.ts), never upserted from a failed list.
+ * every list is checked: a 404 or a refusal for a parent the stream has just listed, or a row naming another
+ * parent, fails the check, and the table is read in full instead in the same run (engine/sync.ts), never upserted
+ * from a failed list.
  */
 import type { ActiveCampaignClient } from '../activecampaign/client.js';
 import { readPages } from '../activecampaign/pages.js';
@@ -44,9 +45,12 @@ export async function readChildrenOfParents(
           rows.push(...page.rows);
         }
       } catch (error) {
-        if (!(error instanceof ApiError && error.kind === 'not_found')) throw error;
+        // A parent the list will not show (a deal in a pipeline the key may not manage, say) must not fail the
+        // parent's own stream: the table falls back to its full list, which the key may read.
+        if (!(error instanceof ApiError && (error.kind === 'not_found' || error.kind === 'permission'))) throw error;
         requests++;
-        return { id, rows, problem: `answered 404 for parent ${id}, which the same run has just listed` };
+        const answer = error.kind === 'not_found' ? '404' : 'a permission error';
+        return { id, rows, problem: `answered ${answer} for parent ${id}, which the same run has just listed` };
       }
       return { id, rows, problem: null };
     }),
