@@ -4,6 +4,7 @@
  *   npm run bench -- [--contacts 10000] [--latency-ms 400] [--jitter-ms 200] [--dest duckdb|postgres|parquet]
  *   npm run bench -- --unthrottled [--contacts 10000] [--dest …]     (no rate limit, no latency: acsync's own cost)
  *   npm run bench -- --mutate 100 …     then change the account (100 changes) and sync again: the incremental run's cost
+ *                                       against the first (full) sync's, per table, and an unchanged account's after it
  *
  * The simulator runs in this process; the sync runs as a user runs it, `node bin/acsync.js sync` in a child
  * process (built by `npm run bench`), so its peak RSS is acsync's alone. The last line printed is one JSON object.
@@ -35,7 +36,7 @@ const unthrottled = args.unthrottled;
 
 interface Summary {
   status: string;
-  tables: { table: string; rows: number; status: string; error?: string }[];
+  tables: { table: string; mode: string; rows: number; requests: number; status: string; error?: string }[];
   seconds: number;
   peakRssMb: number;
 }
@@ -127,23 +128,31 @@ try {
     const again = await runSync(simulator.url, simulator.key, destination.uri);
     const after = simulator.stats();
     const incrementalRequests = after.requests - before.requests;
-    // The incremental tables ride on /contacts and /deals (contacts_tags also reads /tags, for the attributes it
-    // copies); every other table is read in full again.
-    const incrementalPaths = ['/api/3/contacts', '/api/3/deals', '/api/3/tags'];
-    const onIncrementalStreams = incrementalPaths
-      .map((path) => (after.byPath[path] ?? 0) - (before.byPath[path] ?? 0))
-      .reduce((a, b) => a + b, 0);
-    const firstOnThem = incrementalPaths.map((path) => before.byPath[path] ?? 0).reduce((a, b) => a + b, 0);
+    const unchanged = await runSync(simulator.url, simulator.key, destination.uri);
+    const unchangedRequests = simulator.stats().requests - after.requests;
     console.log(
-      `after ${applied.changes} changes: the next sync made ${incrementalRequests} requests (the first ${requests}); ` +
-        `the incremental tables took ${onIncrementalStreams} of them (the first sync ${firstOnThem}); ${round(again.seconds, 1)} s`,
+      `after ${applied.changes} changes: the next sync made ${incrementalRequests} requests, ${percent(incrementalRequests, requests)} of the ` +
+        `first (full) sync's ${requests}; ${round(again.seconds, 1)} s`,
     );
+    console.log(`an unchanged account then: ${unchangedRequests} requests, ${percent(unchangedRequests, requests)} of the full sync's`);
+    // A table's requests are its stream's: tables sharing a stream (notes, /contacts with its sideloads) each show all of them.
+    console.log('per table: full sync → next sync → unchanged (requests of the table\'s stream; mode of the next sync)');
+    const first = new Map(summary.tables.map((t) => [t.table, t]));
+    const still = new Map(unchanged.tables.map((t) => [t.table, t]));
+    const perTable = again.tables
+      .map((t) => ({ table: t.table, mode: t.mode, full: first.get(t.table)?.requests ?? 0, next: t.requests, unchanged: still.get(t.table)?.requests ?? 0 }))
+      .sort((a, b) => b.full - a.full || a.table.localeCompare(b.table));
+    for (const t of perTable) {
+      console.log(`  ${t.table.padEnd(30)} ${String(t.full).padStart(6)} → ${String(t.next).padStart(5)} → ${String(t.unchanged).padStart(5)}  ${t.mode}`);
+    }
     Object.assign(figures, {
       mutations: applied.changes,
       nextSyncRequests: incrementalRequests,
-      nextSyncIncrementalRequests: onIncrementalStreams,
-      firstSyncIncrementalRequests: firstOnThem,
+      nextSyncRatio: round(incrementalRequests / requests, 4),
       nextSyncSeconds: round(again.seconds, 1),
+      unchangedRequests,
+      unchangedRatio: round(unchangedRequests / requests, 4),
+      perTable,
     });
   }
   console.log(JSON.stringify(figures));
@@ -151,6 +160,10 @@ try {
   await simulator.close();
   await destination.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+function percent(part: number, whole: number): string {
+  return `${round((100 * part) / whole, 1)}%`;
 }
 
 function round(value: number, digits: number): number {

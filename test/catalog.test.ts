@@ -60,3 +60,13 @@ test('incremental is declared exactly where the contract offers it', () => {
     assert.equal(table.incremental !== undefined, table.modes.includes('incremental'), table.name);
   }
 });
+
+test('each table declares the method its later runs use, matching how it is read', () => {
+  for (const table of TABLES) {
+    const inc = table.incremental;
+    const expected = !inc ? 'full' : inc.child ? 'changed-parents' : inc.perChangedParent ? 'changed-parents-list' : 'updated-after';
+    assert.equal(table.method.kind, expected, table.name);
+    assert.ok(table.method.basis.length > 20, `${table.name}: the method says on what grounds`);
+    if (inc?.child) assert.match(table.method.basis, new RegExp(`include=${inc.child.include.replace('.', '\\.')}`), table.name);
+  }
+});

@@ -373,6 +373,7 @@ describe('child changes and parent dates', () => {
   interface Snapshot {
     contacts: Map<string, Rec>;
     fieldValues: Map<string, Rec>;
+    contactLists: Map<string, Rec>;
     deals: Map<string, Rec>;
     dealFields: Map<string, Rec>;
   }
@@ -383,6 +384,7 @@ describe('child changes and parent dates', () => {
     return {
       contacts: byId(await readAll(sim, '/contacts?orders[id]=ASC', 'contacts')),
       fieldValues: byId(await readAll(sim, '/fieldValues', 'fieldValues')),
+      contactLists: byId(await readAll(sim, '/contactLists', 'contactLists')),
       deals: byId(await readAll(sim, '/deals?orders[title]=ASC', 'deals')),
       dealFields: byId(await readAll(sim, '/dealCustomFieldData', 'dealCustomFieldData')),
     };
@@ -403,7 +405,7 @@ describe('child changes and parent dates', () => {
     return result as Awaited<ReturnType<typeof bumped>>;
   }
 
-  test('by default a changed custom-field value bumps its parent; switched off, the parent is left as it was', async () => {
+  test('by default a changed custom-field value or list membership bumps its parent; switched off, the parent is left as it was', async () => {
     const bumping = await bumped({});
     const quiet = await bumped({ childChangesBumpParent: false });
     // The same changes happen to the children either way.
@@ -417,7 +419,10 @@ describe('child changes and parent dates', () => {
     for (const id of onlyBumped) {
       assert.deepEqual(quiet.after.contacts.get(id), quiet.before.contacts.get(id), `contact ${id} untouched`);
       const contactValues = (s: Map<string, Rec>): string => JSON.stringify([...s.values()].filter((v) => v.contact === id).map((v) => [v.id, v.value, v.udate]));
-      assert.notEqual(contactValues(bumping.after.fieldValues), contactValues(bumping.before.fieldValues), `contact ${id} had a field value change`);
+      const memberships = (s: Map<string, Rec>): string => JSON.stringify([...s.values()].filter((m) => m.contact === id).map((m) => [m.id, m.status, m.udate]));
+      const changed = contactValues(bumping.after.fieldValues) !== contactValues(bumping.before.fieldValues)
+        || memberships(bumping.after.contactLists) !== memberships(bumping.before.contactLists);
+      assert.ok(changed, `contact ${id} had a field value or list membership change`);
     }
 
     const dealsOnlyBumped = [...bumping.deals].filter((id) => !quiet.deals.has(id));

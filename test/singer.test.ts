@@ -154,7 +154,8 @@ test('a full run carries the same rows as acsync sync into DuckDB, full streams 
   for (const table of TABLES) {
     const versions = new Set(messages.filter((m) => m.type === 'RECORD' && m.stream === table.name).map((m) => m.version));
     const activations = messages.filter((m) => m.type === 'ACTIVATE_VERSION' && m.stream === table.name);
-    if (table.modes.includes('incremental')) {
+    // A table read per changed parent (deals_activities) reads its own list in full on its first pass.
+    if (table.modes.includes('incremental') && !table.incremental?.perChangedParent) {
       assert.deepEqual([...versions], [undefined], `${table.name}: incremental records carry no version`);
       assert.equal(activations.length, 0);
     } else {

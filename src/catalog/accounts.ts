@@ -1,6 +1,6 @@
 import { float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
-import { customFieldMetaColumns } from './shared.js';
+import { SETTINGS_TABLE, customFieldMetaColumns } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const accounts: TableDef = {
@@ -9,6 +9,7 @@ export const accounts: TableDef = {
   description: 'One row per account.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'List all accounts documents only `search` and `count_deals` (docs/activecampaign-api.md section 3); `contactCount` and `dealCount` are computed, so they change without the account\'s `updatedTimestamp`' },
   source: { endpoint: endpoints.accounts },
   foreignKeys: [
     { column: 'owner', table: 'users', references: 'id' },
@@ -31,6 +32,7 @@ export const accounts_contacts: TableDef = {
   description: 'One row per account–contact association (a contact belongs to at most one account).',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'List all associations documents only `filters[account]` and `filters[contact]` (docs/activecampaign-api.md section 3): a read per changed contact costs a request each, more than the whole list at 1% churn, and a job-title edit need not touch the contact\'s date' },
   source: { endpoint: endpoints.accountContacts },
   foreignKeys: [
     { column: 'account', table: 'accounts', references: 'id' },
@@ -52,6 +54,7 @@ export const accounts_custom_fields_data: TableDef = {
   description: 'One row per stored value; `accountCustomFieldMetumId` (a duplicate of `customFieldId`) is not kept.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'the list documents only `filters[customerAccountId]` (docs/activecampaign-api.md section 3), and a value edit need not touch the account\'s date' },
   source: { endpoint: endpoints.accountCustomFieldData },
   foreignKeys: [
     { column: 'accountid', table: 'accounts', references: 'id' },
@@ -74,6 +77,7 @@ export const accounts_custom_fields_meta: TableDef = {
   description: 'One row per account custom field definition.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.accountCustomFieldMeta },
   foreignKeys: [
     { column: 'createdby', table: 'users', references: 'id' },
@@ -88,6 +92,7 @@ export const accounts_notes: TableDef = {
   description: 'One row per note attached to an account (notes with reltype CustomerAccount).',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'Retrieve list of all notes documents no filter (docs/activecampaign-api.md section 3); notes are edited in place (`mdate`), so an id tail would miss edits, and `/accounts/{id}/notes` would cost a request per account' },
   source: { endpoint: endpoints.notes, where: { key: 'reltype', equals: 'CustomerAccount' } },
   foreignKeys: [
     { column: 'account_id', table: 'accounts', references: 'id' },

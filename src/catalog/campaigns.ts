@@ -8,6 +8,7 @@ export const campaigns: TableDef = {
   description: 'One row per campaign: broadcasts and automation emails, with their send statistics.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'List all campaigns documents only `filters[seriesid]` and `orders[sdate|ldate]` (docs/activecampaign-api.md section 3); the counters (sends, opens, clicks) change in place, with no update date' },
   source: { endpoint: endpoints.campaigns },
   foreignKeys: [
     { column: 'user', table: 'users', references: 'id' },
@@ -118,6 +119,7 @@ export const campaigns_messages: TableDef = {
   description: 'One row per campaign × message (split tests give several rows per campaign); `campaign`/`message` duplicate `campaignid`/`messageid`.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'no documented filter on /campaignMessages; a row per campaign message, a page or two a run' },
   source: { endpoint: endpoints.campaignMessages },
   foreignKeys: [
     { column: 'campaignid', table: 'campaigns', references: 'id' },
@@ -160,6 +162,7 @@ export const campaigns_messages_content: TableDef = {
   description: 'One row per email message: headers and the first 1000 characters of the plain-text body.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'no documented filter on /messages; messages are edited in place (`mdate`), a page or two a run' },
   source: { endpoint: endpoints.messages },
   foreignKeys: [
     { column: 'user', table: 'users', references: 'id' },

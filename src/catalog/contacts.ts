@@ -1,6 +1,6 @@
 import { boolean, date, float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
-import { CHILD_FULL_PASS_DAYS, taskColumns } from './shared.js';
+import { CHILD_FULL_PASS_DAYS, SETTINGS_TABLE, changedParents, taskColumns, updatedAfter } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const contacts: TableDef = {
@@ -9,6 +9,7 @@ export const contacts: TableDef = {
   description: 'One row per contact.',
   primaryKey: ['id'],
   modes: ['full', 'incremental'],
+  method: updatedAfter('List all contacts'),
   source: { endpoint: endpoints.contacts },
   incremental: { endpoint: endpoints.contacts, cursor: 'udate' },
   foreignKeys: [],
@@ -55,6 +56,7 @@ export const contacts_custom_fields_data: TableDef = {
   description: 'One row per custom field value of a contact.',
   primaryKey: ['id'],
   modes: ['full', 'incremental'],
+  method: changedParents('contacts', 'fieldValues'),
   source: { endpoint: endpoints.fieldValues },
   incremental: {
     endpoint: endpoints.contacts,
@@ -84,6 +86,7 @@ export const contacts_custom_fields_meta: TableDef = {
   description: 'One row per contact custom field definition.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.fields },
   foreignKeys: [
     { column: 'created_by', table: 'users', references: 'id' },
@@ -118,6 +121,7 @@ export const contacts_custom_fields_options: TableDef = {
   description: 'One row per option of a dropdown, radio, checkbox or listbox contact field.',
   primaryKey: ['field', 'id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.fields, rows: 'fieldOptions' },
   foreignKeys: [
     { column: 'field', table: 'contacts_custom_fields_meta', references: 'id' },
@@ -138,8 +142,17 @@ export const contacts_list_activity: TableDef = {
   title: 'Contacts: list activity',
   description: 'One row per contact × list membership; `created_by`, `updated_by`, `links` dropped.',
   primaryKey: ['id'],
-  modes: ['full'],
+  modes: ['full', 'incremental'],
+  method: changedParents('contacts', 'contactLists'),
   source: { endpoint: endpoints.contactLists },
+  // The changed contacts' list memberships ride on their pages (docs/activecampaign-api.md section 4, 9.14); whether a
+  // subscription change bumps the contact's `udate` is not documented, hence the weekly full pass (as for tags).
+  incremental: {
+    endpoint: endpoints.contacts,
+    cursor: 'udate',
+    fullPassEveryDays: CHILD_FULL_PASS_DAYS,
+    child: { include: 'contactLists', rows: 'contactLists', parentKey: 'contact' },
+  },
   foreignKeys: [
     { column: 'contact', table: 'contacts', references: 'id' },
     { column: 'list', table: 'lists', references: 'id' },
@@ -183,6 +196,7 @@ export const contacts_notes: TableDef = {
   description: 'One row per note attached to a contact (notes with reltype Subscriber).',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'Retrieve list of all notes documents no filter (docs/activecampaign-api.md section 3); notes are edited in place (`mdate`), so an id tail would miss edits, and `/contacts/{id}/notes` costs a request per changed contact (more than the list at 1% churn) while a note edit need not touch the contact\'s date' },
   source: { endpoint: endpoints.notes, where: { key: 'reltype', equals: 'Subscriber' } },
   foreignKeys: [
     { column: 'relid', table: 'contacts', references: 'id' },
@@ -206,6 +220,7 @@ export const contacts_tasks: TableDef = {
   description: 'One row per task related to a contact.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'List all tasks documents filters on relation, status, type, assignee, outcome and due date, none on the update date (docs/activecampaign-api.md section 3); tasks are edited in place' },
   source: {
     endpoint: endpoints.dealTasks,
     serverFilter: { 'filters[reltype]': 'Subscriber' },
@@ -227,6 +242,7 @@ export const contacts_tags: TableDef = {
   description: 'One row per contact–tag association, with the tag\'s attributes copied in; associations whose tag was deleted keep NULL tag columns.',
   primaryKey: ['contact', 'id'],
   modes: ['full', 'incremental'],
+  method: changedParents('contacts', 'contactTags.tag'),
   source: { endpoint: endpoints.contactTags, join: { as: 'tag', on: 'tag', endpoint: endpoints.tags } },
   incremental: {
     endpoint: endpoints.contacts,

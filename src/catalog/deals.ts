@@ -1,6 +1,6 @@
 import { boolean, float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
-import { CHILD_FULL_PASS_DAYS, customFieldMetaColumns, taskColumns } from './shared.js';
+import { CHILD_FULL_PASS_DAYS, SETTINGS_TABLE, changedParents, customFieldMetaColumns, taskColumns, updatedAfter } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const deals: TableDef = {
@@ -9,6 +9,7 @@ export const deals: TableDef = {
   description: 'One row per deal; deals in pipelines the key may not manage keep only id, title and isdisabled.',
   primaryKey: ['id'],
   modes: ['full', 'incremental'],
+  method: updatedAfter('List all deals'),
   source: {
     endpoint: endpoints.deals,
     truncated: {
@@ -63,8 +64,18 @@ export const deals_activities: TableDef = {
   title: 'Deals: activities',
   description: 'One row per entry of the deal activity stream.',
   primaryKey: ['id'],
-  modes: ['full'],
+  modes: ['full', 'incremental'],
+  method: {
+    kind: 'changed-parents-list',
+    basis: 'List all deal activities documents no date or id bound, only `deal`, `filters[data_type]`, `filters[data_id]` and `exclude=email` (docs/activecampaign-api.md section 3), and names /deals/{id}/dealActivities for one deal\'s activities: one request per changed deal, each row checked to belong to its deal; activities come with deal changes, and the weekly full pass catches any that leave `mdate`',
+  },
   source: { endpoint: endpoints.dealActivities },
+  incremental: {
+    endpoint: endpoints.deals,
+    cursor: 'mdate',
+    fullPassEveryDays: CHILD_FULL_PASS_DAYS,
+    perChangedParent: { endpoint: endpoints.dealActivitiesOfDeal, parentKey: 'deal' },
+  },
   foreignKeys: [
     { column: 'd_id', table: 'deals', references: 'id' },
     { column: 'deal', table: 'deals', references: 'id' },
@@ -97,6 +108,7 @@ export const deals_custom_fields_data: TableDef = {
   description: 'One row per custom field value of a deal.',
   primaryKey: ['id'],
   modes: ['full', 'incremental'],
+  method: changedParents('deals', 'dealCustomFieldData'),
   source: {
     endpoint: endpoints.deals,
     include: 'dealCustomFieldData',
@@ -140,6 +152,7 @@ export const deals_custom_fields_meta: TableDef = {
   description: 'One row per deal custom field definition.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.dealCustomFieldMeta },
   foreignKeys: [
     { column: 'createdby', table: 'users', references: 'id' },
@@ -154,6 +167,7 @@ export const deals_secondary_contacts: TableDef = {
   description: 'One row per contact associated with a deal besides its primary contact.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'no documented filter on /contactDeals (docs/activecampaign-api.md section 3), and a secondary contact\'s role may change without the deal\'s `mdate`' },
   source: { endpoint: endpoints.contactDeals },
   foreignKeys: [
     { column: 'contact', table: 'contacts', references: 'id' },
@@ -176,6 +190,7 @@ export const deals_tasks: TableDef = {
   description: 'One row per task related to a deal.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'List all tasks documents filters on relation, status, type, assignee, outcome and due date, none on the update date (docs/activecampaign-api.md section 3); tasks are edited in place' },
   source: {
     endpoint: endpoints.dealTasks,
     serverFilter: { 'filters[reltype]': 'Deal' },

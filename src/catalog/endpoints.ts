@@ -30,6 +30,9 @@ export const endpoints = {
   // Without an explicit order, offset pages of /deals overlap and skip rows.
   deals: list('/deals', 'deals', 'Deals', { total: 'number', params: { 'orders[cdate]': 'ASC' }, tiesOn: 'cdate' }),
   dealActivities: list('/dealActivities', 'dealActivities', 'Deals'),
+  // One deal's activities (API reference, List all deal activities: "a specific deal's activity can also be viewed
+  // using /api/3/deals/[dealID]/dealActivities"); per-parent lists carry no meta (section 2).
+  dealActivitiesOfDeal: list('/deals/{id}/dealActivities', 'dealActivities', 'Deals', { total: 'absent' }),
   dealCustomFieldMeta: list('/dealCustomFieldMeta', 'dealCustomFieldMeta', 'Deals', { total: 'absent' }),
   // The documented list of deal custom-field values, in its own camelCase shape (section 9.21).
   dealCustomFieldData: list('/dealCustomFieldData', 'dealCustomFieldData', 'Deals', { total: 'absent' }),

@@ -1,5 +1,6 @@
 import { float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
+import { CHILD_FULL_PASS_DAYS, changedParents } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const lists: TableDef = {
@@ -8,6 +9,7 @@ export const lists: TableDef = {
   description: 'One row per mailing list.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: { kind: 'full', basis: 'Retrieve all lists documents only `filters[name]` (docs/activecampaign-api.md section 3); subscriber counts change in place; a page or two a run' },
   source: { endpoint: endpoints.lists },
   foreignKeys: [
     { column: 'user', table: 'users', references: 'id' },
@@ -64,8 +66,17 @@ export const lists_contacts: TableDef = {
   title: 'Lists: contacts',
   description: 'One row per contact × list membership.',
   primaryKey: ['id'],
-  modes: ['full'],
+  modes: ['full', 'incremental'],
+  method: changedParents('contacts', 'contactLists'),
   source: { endpoint: endpoints.contactLists },
+  // The changed contacts' list memberships ride on their pages (docs/activecampaign-api.md section 4, 9.14); whether a
+  // subscription change bumps the contact's `udate` is not documented, hence the weekly full pass (as for tags).
+  incremental: {
+    endpoint: endpoints.contacts,
+    cursor: 'udate',
+    fullPassEveryDays: CHILD_FULL_PASS_DAYS,
+    child: { include: 'contactLists', rows: 'contactLists', parentKey: 'contact' },
+  },
   foreignKeys: [
     { column: 'contact', table: 'contacts', references: 'id' },
     { column: 'list', table: 'lists', references: 'id' },

@@ -1,5 +1,6 @@
 import { float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
+import { SETTINGS_TABLE } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const pipelines: TableDef = {
@@ -8,6 +9,7 @@ export const pipelines: TableDef = {
   description: 'One row per deal pipeline.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.dealGroups },
   foreignKeys: [],
   columns: [
@@ -29,6 +31,7 @@ export const pipelines_stages: TableDef = {
   description: 'One row per stage of a deal pipeline.',
   primaryKey: ['group', 'id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.dealGroups, rows: 'dealStages' },
   foreignKeys: [
     { column: 'group', table: 'pipelines', references: 'id' },

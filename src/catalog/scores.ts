@@ -1,5 +1,6 @@
 import { float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
+import { SETTINGS_TABLE } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const scores: TableDef = {
@@ -8,6 +9,7 @@ export const scores: TableDef = {
   description: 'One row per contact or deal scoring rule set.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.scores },
   foreignKeys: [],
   columns: [

@@ -3,7 +3,7 @@
  * and contact and deal tasks from one (`/dealTasks`, split by `reltype`).
  */
 import { float, text, timestamp } from './columns.js';
-import type { Column } from './types.js';
+import type { Column, ReadMethod } from './types.js';
 
 /**
  * The weekly full pass of incremental child tables (custom-field values, tags): whether a child change bumps the
@@ -62,4 +62,26 @@ export function taskColumns(related: 'contact' | 'deal'): Column[] {
     timestamp('updated_utc_timestamp', undefined, { uncertain: 'one undocumented date key between `udate` and `user`; `_utc_` variant assumed as in the task family' }),
     float('user'),
   ];
+}
+
+/**
+ * Definitions and settings (custom-field definitions, pipelines, task types, users, groups…): a page or two a run,
+ * so a narrower read would save next to nothing while a missed edit would linger.
+ */
+export const SETTINGS_TABLE: ReadMethod = {
+  kind: 'full',
+  basis: 'a table of definitions or settings, a page or two a run: nothing worth saving, and edits carry no documented date filter',
+};
+
+/** The table's own `filters[updated_after]` (docs/activecampaign-api.md section 3; `acsync check` probes it). */
+export function updatedAfter(reference: string): ReadMethod {
+  return { kind: 'updated-after', basis: `${reference} documents filters[updated_after]; acsync check and every pass's rows verify it` };
+}
+
+/** Children sideloaded on the changed parents' pages (docs/activecampaign-api.md section 4). */
+export function changedParents(parent: string, include: string): ReadMethod {
+  return {
+    kind: 'changed-parents',
+    basis: `include=${include} on the changed ${parent} (docs/activecampaign-api.md section 4), checked on every page against the ids each parent lists; a periodic full pass catches changes that leave the parent's date`,
+  };
 }

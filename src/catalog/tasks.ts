@@ -1,5 +1,6 @@
 import { float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
+import { SETTINGS_TABLE } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const tasks_outcomes: TableDef = {
@@ -8,6 +9,7 @@ export const tasks_outcomes: TableDef = {
   description: 'One row per task outcome.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.taskOutcomes },
   foreignKeys: [
     { column: 'created_by', table: 'users', references: 'id' },
@@ -31,6 +33,7 @@ export const tasks_types: TableDef = {
   description: 'One row per task type.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.dealTasktypes },
   foreignKeys: [
     { column: 'created_by', table: 'users', references: 'id' },
@@ -57,6 +60,7 @@ export const tasks_types_outcomes: TableDef = {
   description: 'One row per task type × outcome pair, with its display order.',
   primaryKey: ['tasktype_id', 'outcome_id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.tasktypeOutcomeRels },
   foreignKeys: [
     { column: 'tasktype_id', table: 'tasks_types', references: 'id' },

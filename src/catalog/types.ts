@@ -126,6 +126,30 @@ export interface Incremental {
     /** Sideload joined to each row on `row[on] = joined.id`, as `join` in full mode (contacts_tags: `tags`). */
     readonly join?: { readonly on: string; readonly rows: string };
   };
+  /**
+   * Children read from their documented per-parent list, one request per parent on each page of the parent's
+   * updated-since stream (deals_activities: `/deals/{id}/dealActivities`); each such parent's children are
+   * replaced. `parentKey` names the parent on the rows, and every row is checked to belong to its parent.
+   */
+  readonly perChangedParent?: { readonly endpoint: Endpoint; readonly parentKey: string };
+}
+
+/**
+ * How a run after the first reads a table: the cheapest way the API reference allows whose responses can be
+ * checked at run time (docs/tables.md 1.6). Shown by `discover`.
+ * - `full`: every row, every run; nothing narrower is documented, or nothing narrower would be complete.
+ * - `updated-after`: the table's own `filters[updated_after]` (its `incremental` stream is its own endpoint).
+ * - `changed-parents`: rides on the `filters[updated_after]` pages of its parent as an `include=` sideload; each
+ *   changed parent's children are replaced, and a periodic full pass catches changes that leave the parent's date.
+ * - `changed-parents-list`: the documented per-parent list of each parent on those pages, a request per changed
+ *   parent; each changed parent's children are replaced, and the periodic full pass is the same.
+ */
+export type ReadMethodKind = 'full' | 'updated-after' | 'changed-parents' | 'changed-parents-list';
+
+export interface ReadMethod {
+  readonly kind: ReadMethodKind;
+  /** The reference the method rests on, or, for `full`, why nothing cheaper is sound. */
+  readonly basis: string;
 }
 
 export interface TableDef {
@@ -140,4 +164,6 @@ export interface TableDef {
   readonly source: Source;
   /** Present exactly on the tables that offer incremental mode. */
   readonly incremental?: Incremental;
+  /** How later runs read the table, and on what grounds. */
+  readonly method: ReadMethod;
 }

@@ -1,5 +1,6 @@
 import { float, text, timestamp } from './columns.js';
 import { endpoints } from './endpoints.js';
+import { SETTINGS_TABLE } from './shared.js';
 import type { TableDef } from './types.js';
 
 export const user_groups: TableDef = {
@@ -8,6 +9,7 @@ export const user_groups: TableDef = {
   description: 'One row per user group, with its permission flags.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.groups },
   foreignKeys: [],
   columns: [
@@ -102,6 +104,7 @@ export const users: TableDef = {
   description: 'One row per user.',
   primaryKey: ['id'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.users },
   foreignKeys: [],
   columns: [
@@ -127,6 +130,7 @@ export const users_groups: TableDef = {
   description: 'One row per user (a user belongs to one group); the relation\'s own `id`, `group`, `user` and `links` are not kept.',
   primaryKey: ['userid'],
   modes: ['full'],
+  method: SETTINGS_TABLE,
   source: { endpoint: endpoints.userGroups, perParent: { parent: endpoints.groups } },
   foreignKeys: [
     { column: 'userid', table: 'users', references: 'id' },

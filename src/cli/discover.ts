@@ -11,6 +11,7 @@ export function describeTable(table: TableDef) {
     defaultMode: defaultMode(table),
     cursor: table.incremental?.cursor ?? null,
     fullPassEveryDays: table.incremental?.fullPassEveryDays ?? null,
+    method: table.method,
     source: table.source.endpoint.path,
     permission: table.source.endpoint.permission,
     columns: table.columns.map((c) => ({
@@ -37,6 +38,7 @@ export function runDiscover(flags: { json?: boolean }): void {
     const every = table.incremental?.fullPassEveryDays;
     const fullPass = every ? `; a full pass every ${every} days` : '';
     out.push(`${table.name} — ${table.title}  [key: ${table.primaryKey.join(', ')}; modes: ${modes}${fullPass}]`);
+    out.push(`    later runs: ${table.method.kind} (${table.method.basis})`);
     for (const column of table.columns) {
       const key = table.primaryKey.includes(column.name) ? ' (key)' : '';
       const fk = table.foreignKeys.find((f) => f.column === column.name);

@@ -22,6 +22,7 @@ export interface SimulateFlags {
   cdateTies?: boolean;
   /** false with --no-child-changes-bump-parent. */
   childChangesBumpParent?: boolean;
+  perParentIdsIgnored?: boolean;
   notFoundParents?: string;
   changesDuringSync?: string;
 }
@@ -61,6 +62,7 @@ export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOption
   if (flags.total !== undefined) options.total = flags.total as TotalMode;
   if (flags.cdateTies) options.cdateTies = true;
   if (flags.childChangesBumpParent === false) options.childChangesBumpParent = false;
+  if (flags.perParentIdsIgnored) options.perParentIds = 'ignored';
   if (flags.notFoundParents !== undefined) options.notFoundParents = decimal('--not-found-parents', flags.notFoundParents);
   if (flags.changesDuringSync !== undefined) {
     const match = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(flags.changesDuringSync);

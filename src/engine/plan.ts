@@ -22,6 +22,8 @@ export interface TablePlan {
   readonly reshape?: Source['reshape'];
   /** Incremental children: the key naming the parent, so the parent's old children are replaced. */
   readonly parentKey?: string;
+  /** Incremental children read from a per-parent list, one request per parent row of each page (engine/per-parent.ts). */
+  readonly perChangedParent?: Endpoint;
   /** Incremental: the cursor key on the stream's envelope rows. */
   readonly cursor?: string;
   /** Incremental: the `updated_after` bound this pass started from (UTC ISO), if any. */
@@ -65,17 +67,22 @@ export function planStreams(
   };
 
   for (const { table, mode, via } of selection) {
-    if (mode === 'incremental') {
+    // A table read per changed parent has no changed parents to go by until its first pass: that pass reads its
+    // own list in full, rather than one request per parent of the whole account.
+    const firstPerParent = mode === 'incremental' && !!table.incremental?.perChangedParent && passStart(states.get(table.name)) === undefined;
+    if (mode === 'incremental' && !firstPerParent) {
       const inc = table.incremental;
       if (!inc) throw new Error(`${table.name} has no incremental mode`);
       const since = passStart(states.get(table.name));
+      const perParent = inc.perChangedParent;
       const member: TablePlan = {
         table,
         mode,
-        rowsKey: inc.child?.rows ?? inc.endpoint.envelope,
+        rowsKey: inc.child?.rows ?? perParent?.endpoint.envelope ?? inc.endpoint.envelope,
         cursor: inc.cursor,
         ...(since && { since }),
         ...(inc.child && { parentKey: inc.child.parentKey }),
+        ...(perParent && { parentKey: perParent.parentKey, perChangedParent: perParent.endpoint }),
         ...(inc.child?.join && { join: { on: inc.child.join.on, sideload: inc.child.join.rows } }),
       };
       add(`incremental ${inc.endpoint.path}`, inc.endpoint, member, { ...(inc.child && { include: inc.child.include }) });
@@ -83,7 +90,7 @@ export function planStreams(
       const source = via === 'fallback' && table.source.fallback ? table.source.fallback : table.source;
       const member: TablePlan = {
         table,
-        mode,
+        mode: 'full',
         rowsKey: source.rows ?? source.endpoint.envelope,
         ...(source.where && { where: source.where }),
         ...(source.join && { join: { on: source.join.on, endpoint: source.join.endpoint } }),

@@ -27,6 +27,7 @@ import { joinedColumns, readJoinedList } from './joined-refresh.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
 import { MAX_ROUNDS, QUIET_ROUNDS, SEAM_ROWS, SeamWatch } from './ties.js';
 import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
+import { readChildrenOfParents } from './per-parent.js';
 import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
 
 export interface SyncOptions {
@@ -127,13 +128,26 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     context.parentFeeds.set(stream.id, rows);
   }
 
-  await Promise.all(
-    streams.map((stream) =>
-      runStream(stream, context).then((results) => {
-        for (const result of results) records.set(result.record.table, result.record);
-      }),
-    ),
-  );
+  const fallbacks: TableDef[] = [];
+  const runAll = (planned: readonly StreamPlan[]) =>
+    Promise.all(
+      planned.map((stream) =>
+        runStream(stream, context).then((results) => {
+          for (const result of results) {
+            records.set(result.record.table, result.record);
+            if (result.fallback) fallbacks.push(result.fallback);
+          }
+        }),
+      ),
+    );
+  await runAll(streams);
+  // Tables whose per-parent lists failed their check are read in full, now (engine/per-parent.ts).
+  if (fallbacks.length > 0 && !signal?.aborted) {
+    await runAll(planStreams(fallbacks.map((table) => ({ table, mode: 'full' as const })), states, {
+      overlapSeconds: options.overlapSeconds,
+      accountTime: { timeZone: options.timeZone, offsetMinutes: accountOffset },
+    }));
+  }
 
   const tables = options.selection.map((s) => records.get(s.table.name)).filter((r): r is RunTableRecord => !!r);
   const failed = tables.filter((t) => t.status !== 'success').length;
@@ -175,6 +189,8 @@ interface RunContext {
 
 interface StreamResult {
   readonly record: RunTableRecord;
+  /** The table failed a check that a full read of its own list avoids: read it in full in this run. */
+  readonly fallback?: TableDef;
 }
 
 /** The state of one table while its stream runs. */
@@ -188,6 +204,10 @@ class TableRun {
   readonly sideload: SideloadUse | undefined;
   /** Why this table stopped taking rows this run (a page failed its check); nothing more is committed. */
   failure: string | undefined;
+  /** The failure is one a full read of the table's own list avoids (a per-parent list failed its check). */
+  fallback = false;
+  /** Requests made for this table alone (per-parent lists), beyond its stream's. */
+  ownRequests = 0;
   /** Rows the API cut down for lack of permission (catalog `source.truncated`). */
   truncatedRows = 0;
   /** Incremental-capable tables track their cursor whenever their rows come with the cursor's stream. */
@@ -294,7 +314,11 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       const pageOffset = (page.rows[0] ? recordOffset(page.rows[0]) : null) ?? ctx.accountOffset;
       let due = false;
       for (const run of tables) {
-        takeRows(run, page, pageOffset, joins, ctx);
+        if (run.plan.perChangedParent && !run.failure) {
+          const children = await childrenOfPage(run, page, ctx);
+          if (!children) continue;
+          takeRows(run, children, pageOffset, joins, ctx);
+        } else takeRows(run, page, pageOffset, joins, ctx);
         ctx.emit({ type: 'table-progress', table: run.table.name, rows: run.rows, pages: run.pages, scanned, total });
         if (run.failure) continue;
         due ||= run.buffer.length >= ctx.batchRows || Date.now() - run.lastCommit >= ctx.batchMs;
@@ -336,7 +360,11 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       if (run.buffer.length > 0 || run.parentIds.length > 0) await commit(run, stream.id, ctx, position);
       const state = run.state(stream.id, ctx.runId, null);
       const full = run.mode === 'full' || completesCopy(run.previous, run.plan.since);
-      await run.writer.finish(full ? { ...state, lastFullAt: ctx.startedAt } : state, refresh);
+      // A full read of a table read per changed parent sees no parent dates: later changes are those after this run
+      // began (the overlap re-read before the cursor covers clocks that disagree).
+      const cursor = full && run.table.incremental?.perChangedParent && (!state.cursor || state.cursor < ctx.startedAt) ? ctx.startedAt : state.cursor;
+      const finished = { ...state, ...(cursor && { cursor }) };
+      await run.writer.finish(full ? { ...finished, lastFullAt: ctx.startedAt } : finished, refresh);
     }
     requests += joinedRequests.count;
     if (skipped.parents > 0) {
@@ -360,6 +388,10 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       const truncated = run.table.source.truncated;
       if (truncated && run.truncatedRows > 0) {
         ctx.emit({ type: 'warning', table: run.table.name, message: `${run.truncatedRows} ${truncated.hint}` });
+      }
+      if (run.failure && run.fallback) {
+        ctx.emit({ type: 'warning', table: run.table.name, message: `${run.failure}; read in full from ${run.table.source.endpoint.path} instead` });
+        return { record: tableRecord(run, 'failed', requests, run.failure), fallback: run.table };
       }
       const record = run.failure ? tableRecord(run, 'failed', requests, run.failure) : tableRecord(run, 'success', requests);
       ctx.emit({ type: 'table-done', table: run.table.name, record });
@@ -497,6 +529,24 @@ async function* pagesOf(
   }
 }
 
+/**
+ * The page a table reading per-parent lists takes: the stream's parent rows with their children (engine/per-parent.ts),
+ * or null when a list failed its check (the table then stops taking rows and is read in full after the stream).
+ */
+async function childrenOfPage(run: TableRun, page: Page, ctx: RunContext): Promise<Page | null> {
+  const endpoint = run.plan.perChangedParent as Endpoint;
+  const read = await readChildrenOfParents(ctx.client, endpoint, run.plan.parentKey ?? '', page.rows, ctx.signal);
+  run.ownRequests += read.requests;
+  if (read.problem) {
+    run.failure = read.problem;
+    run.fallback = true;
+    run.buffer = [];
+    run.parentIds = [];
+    return null;
+  }
+  return { ...page, body: { [run.plan.rowsKey]: read.rows } };
+}
+
 /** Splits a page into one table's typed rows and adds them to its batch. */
 function takeRows(
   run: TableRun,
@@ -569,7 +619,7 @@ function tableRecord(run: TableRun, status: RunTableRecord['status'], requests: 
     mode: run.mode,
     status,
     rows: run.rows,
-    requests,
+    requests: requests + run.ownRequests,
     conversionErrors: run.conversionErrors,
     ...(error && { error }),
   };

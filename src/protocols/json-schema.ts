@@ -67,7 +67,7 @@ export function requiredColumns(table: TableDef): Set<string> {
  */
 export function replicationKey(table: TableDef): string | undefined {
   const incremental = table.incremental;
-  if (!incremental || incremental.child) return undefined;
+  if (!incremental || incremental.child || incremental.perChangedParent) return undefined;
   const column = table.columns.find((c) => c.source === incremental.cursor);
   return column?.name;
 }

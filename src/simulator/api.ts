@@ -366,7 +366,8 @@ export class Api {
 
   private children(route: ChildRoute, parentId: number, query: URLSearchParams, ctx: RenderContext): ApiResponse {
     if (!route.parentTable.rows.has(parentId) || this.parentMissing(route, parentId)) return notFound(route.modelName, String(parentId));
-    let ids = route.table.children(route.parentKind, parentId).sort((a, b) => a - b);
+    const ignoresId = this.behaviour.perParentIds === 'ignored' && route.parentKind === 'deal';
+    let ids = ignoresId ? [...route.table.rows.all()] : route.table.children(route.parentKind, parentId).sort((a, b) => a - b);
     if (!route.unpaged) {
       let limit = parseCount(query.get('limit'), DEFAULT_LIMIT);
       if (limit <= 0) limit = DEFAULT_LIMIT;

@@ -136,7 +136,10 @@ class Mutator {
     this.update(this.model.contacts, id, { udate: this.iso, updated_timestamp: this.local, updated_utc_timestamp: this.utc });
   }
 
-  /** A custom-field value changed: its parent's date moves unless the switch `childChangesBumpParent` is off. */
+  /**
+   * A custom-field value or a list membership changed: its parent's date moves unless the switch
+   * `childChangesBumpParent` is off (the reference says neither way).
+   */
   private childChanged(bumpParent: () => void): void {
     if (this.model.childChangesBumpParent) bumpParent();
   }
@@ -279,6 +282,7 @@ class Mutator {
       ? { udate: null, status: '1', unsubreason: null, updated_timestamp: this.local }
       : { udate: this.iso, status: '2', unsubreason: this.rng.pick(['Too many emails', 'Não tenho interesse', '']), updated_timestamp: this.local };
     this.update(model.contactLists, id, patch);
+    this.childChanged(() => this.bumpContact(model.contactLists.struct(id).contact));
     return true;
   }
 
@@ -291,6 +295,7 @@ class Mutator {
     for (let l = 1; l <= LIST_COUNT; l++) if (!taken.has(l)) free.push(l);
     if (free.length === 0) return false;
     this.insertMembership(contact, this.rng.pick(free));
+    this.childChanged(() => this.bumpContact(contact));
     return true;
   }
 

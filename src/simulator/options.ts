@@ -71,11 +71,17 @@ export interface BehaviourOptions {
    */
   cdateTies?: boolean;
   /**
-   * True (default): a change to a contact's custom-field values bumps the contact's `udate`, and a change to a
-   * deal's custom-field data bumps the deal's `mdate` (tag changes never bump `udate`, as today). False: neither
-   * bumps its parent. Task changes still bump their deal's `mdate`.
+   * True (default): a change to a contact's custom-field values or list memberships bumps the contact's `udate`,
+   * and a change to a deal's custom-field data bumps the deal's `mdate` (tag changes never bump `udate`, as
+   * today). False: none bumps its parent. Task changes still bump their deal's `mdate`.
    */
   childChangesBumpParent?: boolean;
+  /**
+   * `honoured` (default): a deal's per-parent lists (`/deals/{id}/dealActivities`, `/deals/{id}/contactDeals`) hold
+   * that deal's rows. `ignored`: they ignore the id and answer the account's whole list, paged, as a server that
+   * does not know the path parameter might (the reference names the path but shows no example).
+   */
+  perParentIds?: PerParentIds;
   /**
    * Fraction 0..1 (default 0) of parent ids for which per-parent lists (`/groups/{id}/userGroups`,
    * `/contacts/{id}/notes`, …) answer 404 `{"message":"No Result found for <Model> with id <id>"}`, chosen
@@ -97,6 +103,9 @@ export interface BehaviourOptions {
   deny?: string[];
 }
 
+/** Whether a deal's per-parent lists answer for that deal only (see `perParentIds`). */
+export type PerParentIds = 'honoured' | 'ignored';
+
 /** Behaviour switches, resolved. */
 export interface Behaviour {
   rateLimit: number;
@@ -107,6 +116,7 @@ export interface Behaviour {
   total: TotalMode;
   cdateTies: boolean;
   childChangesBumpParent: boolean;
+  perParentIds: PerParentIds;
   notFoundParents: number;
   changesDuringSync: ChangesDuringSync | null;
   deny: Permission[];
@@ -121,6 +131,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   total: 'exact',
   cdateTies: false,
   childChangesBumpParent: true,
+  perParentIds: 'honoured',
   notFoundParents: 0,
   changesDuringSync: null,
   deny: [],
@@ -232,6 +243,9 @@ export function resolveBehaviour(changes: BehaviourOptions, current: Readonly<Be
         break;
       case 'childChangesBumpParent':
         next.childChangesBumpParent = boolean('childChangesBumpParent', value);
+        break;
+      case 'perParentIds':
+        next.perParentIds = oneOf('perParentIds', value, ['honoured', 'ignored'] as const);
         break;
       case 'notFoundParents':
         next.notFoundParents = number('notFoundParents', value, 0, 1);

@@ -1,0 +1,64 @@
+/**
+ * Children read per changed parent (deals_activities): for each parent row on a page of the parent's updated-since
+ * stream, its documented per-parent list (`/deals/{id}/dealActivities`), so a later run reads the changed deals'
+ * activities instead of every activity of the account.
+ *
+ * The reference does not say what such a list answers for a parent it hides or a path parameter it ignores, so
+ * every list is checked: a 404 or a refusal for a parent the stream has just listed, or a row naming another
+ * parent, fails the check, and the table is read in full instead in the same run (engine/sync.ts), never upserted
+ * from a failed list.
+ */
+import type { ActiveCampaignClient } from '../activecampaign/client.js';
+import { readPages } from '../activecampaign/pages.js';
+import type { Endpoint } from '../catalog/index.js';
+import { ApiError } from '../core/errors.js';
+
+export interface ChildrenOfParents {
+  /** The children of every parent, in the parents' order. */
+  readonly rows: Record<string, unknown>[];
+  readonly requests: number;
+  /** Why the lists cannot be trusted, or null. */
+  readonly problem: string | null;
+}
+
+/** Reads the per-parent list of each parent (requests run side by side under the account's budget) and checks it. */
+export async function readChildrenOfParents(
+  client: ActiveCampaignClient,
+  endpoint: Endpoint,
+  parentKey: string,
+  parents: readonly Record<string, unknown>[],
+  signal: AbortSignal | undefined,
+): Promise<ChildrenOfParents> {
+  let requests = 0;
+  const lists = await Promise.all(
+    parents.map(async (parent) => {
+      const id = String(parent.id);
+      const rows: Record<string, unknown>[] = [];
+      try {
+        for await (const page of readPages(client, endpoint, { pathParams: { id }, prefetch: 0, ...(signal && { signal }) })) {
+          requests++;
+          // Checked page by page: a list that ignores the id would otherwise be read to its end for every parent.
+          const stranger = page.rows.find((row) => String(row[parentKey]) !== id);
+          if (stranger) {
+            return { id, rows, problem: `answered for parent ${id} a row of ${parentKey} ${String(stranger[parentKey])} (the id in the path was ignored)` };
+          }
+          rows.push(...page.rows);
+        }
+      } catch (error) {
+        // A parent the list will not show (a deal in a pipeline the key may not manage, say) must not fail the
+        // parent's own stream: the table falls back to its full list, which the key may read.
+        if (!(error instanceof ApiError && (error.kind === 'not_found' || error.kind === 'permission'))) throw error;
+        requests++;
+        const answer = error.kind === 'not_found' ? '404' : 'a permission error';
+        return { id, rows, problem: `answered ${answer} for parent ${id}, which the same run has just listed` };
+      }
+      return { id, rows, problem: null };
+    }),
+  );
+  const failed = lists.find((list) => list.problem !== null);
+  return {
+    rows: lists.flatMap((list) => list.rows),
+    requests,
+    problem: failed ? `${endpoint.path} ${failed.problem}` : null,
+  };
+}

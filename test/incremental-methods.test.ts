@@ -1,0 +1,109 @@
+/**
+ * The cheaper methods of later runs (catalog `method`), end to end through the CLI into DuckDB: list memberships
+ * ride on the changed contacts' pages (`include=contactLists`), deal activities come from the changed deals'
+ * per-deal lists; after changes, an incremental run leaves a copy equal to a fresh full sync's without reading
+ * `/contactLists` or `/dealActivities` again; and when the per-deal lists ignore the deal id, the run reads the
+ * table in full instead, says so, and the copy is still equal.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { TABLES, type TableDef } from '../src/catalog/index.js';
+import type { TypedRow } from '../src/core/contract.js';
+import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { runCli } from './support/cli.js';
+import { readDuckDbTable, sortByKey } from './support/oracle.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'acsync-methods-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const table = (name: string): TableDef => {
+  const found = TABLES.find((t) => t.name === name);
+  assert.ok(found, name);
+  return found;
+};
+const NEW_METHODS = ['lists_contacts', 'contacts_list_activity', 'deals_activities'].map(table);
+
+async function sync(sim: Simulator, file: string, ...extra: string[]) {
+  const before = sim.stats();
+  const result = await runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${file}`, '--rate', '1000', ...extra]);
+  assert.equal(result.code, 0, result.stderr);
+  const now = sim.stats();
+  const requests = (path: string) => (now.byPath[path] ?? 0) - (before.byPath[path] ?? 0);
+  const perDeal = Object.entries(now.byPath)
+    .filter(([path]) => /^\/api\/3\/deals\/\d+\/dealActivities$/.test(path))
+    .reduce((sum, [path, n]) => sum + n - (before.byPath[path] ?? 0), 0);
+  return { result, requests, perDeal };
+}
+
+/** Rows as a fresh full sync reads them: the reference copy. */
+async function freshCopy(sim: Simulator, name: string, tables: readonly TableDef[]): Promise<Map<string, TypedRow[]>> {
+  const file = join(dir, `${name}-fresh.duckdb`);
+  await sync(sim, file, '--tables', tables.map((t) => t.name).join(','), '--full-refresh', 'all');
+  const copies = new Map<string, TypedRow[]>();
+  for (const t of tables) copies.set(t.name, sortByKey(t, await readDuckDbTable(file, t)));
+  return copies;
+}
+
+async function assertEqualToFresh(sim: Simulator, file: string, name: string, tables = NEW_METHODS): Promise<void> {
+  const fresh = await freshCopy(sim, name, tables);
+  for (const t of tables) {
+    const copy = sortByKey(t, await readDuckDbTable(file, t));
+    assert.ok(copy.length > 0, t.name);
+    assert.deepEqual(copy, fresh.get(t.name), t.name);
+  }
+}
+
+describe('later runs read list memberships and deal activities through the changed parents', () => {
+  test('after changes, the incremental run equals a fresh full sync and reads neither global list', async () => {
+    const sim = await startSimulator({ seed: 31, contacts: 400, rateLimit: 0 });
+    const file = join(dir, 'methods.duckdb');
+    try {
+      const first = await sync(sim, file);
+      assert.ok(first.requests('/api/3/dealActivities') > 0, 'the first sync reads the activities\' own list');
+      assert.equal(first.perDeal, 0, 'the first pass of deals_activities reads its own list, not one list per deal');
+
+      const applied = sim.mutate(7, 120);
+      assert.ok((applied.applied.contactLists?.insert ?? 0) + (applied.applied.contactLists?.update ?? 0) > 0, 'memberships changed');
+      assert.ok((applied.applied.dealActivities?.insert ?? 0) > 0, 'deal activities were added');
+      const second = await sync(sim, file, '--tables', ['contacts', 'deals', ...NEW_METHODS.map((t) => t.name)].join(','));
+      assert.equal(second.requests('/api/3/contactLists'), 0, 'memberships came with the changed contacts');
+      assert.equal(second.requests('/api/3/dealActivities'), 0, 'activities came from the changed deals');
+      assert.ok(second.perDeal > 0, 'one list per changed deal');
+
+      // Deleted contacts and deals leave their children until a full pass: compare the rows that exist.
+      const fresh = await freshCopy(sim, 'after-changes', NEW_METHODS);
+      for (const t of NEW_METHODS) {
+        const key = (row: TypedRow) => String(row[t.columns.findIndex((c) => c.name === 'id')]);
+        const copy = new Map((await readDuckDbTable(file, t)).map((r) => [key(r), r]));
+        for (const row of fresh.get(t.name) ?? []) assert.deepEqual(copy.get(key(row)), row, `${t.name} ${key(row)}`);
+      }
+
+      // The weekly full pass removes what deletions left, and leaves the copy exactly equal.
+      await sync(sim, file, '--full-refresh', NEW_METHODS.map((t) => t.name).join(','));
+      await assertEqualToFresh(sim, file, 'after-full-pass');
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('per-deal lists that ignore the deal id: the run reads /dealActivities in full instead, with a warning', async () => {
+    const sim = await startSimulator({ seed: 32, contacts: 300, rateLimit: 0 });
+    const file = join(dir, 'ignored.duckdb');
+    try {
+      await sync(sim, file);
+      sim.mutate(8, 80);
+      sim.setBehaviour({ perParentIds: 'ignored' });
+      const second = await sync(sim, file);
+      assert.match(second.result.stderr, /deals_activities: \/deals\/\{id\}\/dealActivities answered for parent \d+ a row of deal \d+ \(the id in the path was ignored\); read in full from \/dealActivities instead/);
+      assert.ok(second.requests('/api/3/dealActivities') > 0, 'the fallback read the global list');
+      sim.setBehaviour({ perParentIds: 'honoured' });
+      // Read in full, the table is exactly equal (the membership tables may keep rows of deleted contacts).
+      await assertEqualToFresh(sim, file, 'ignored', [table('deals_activities')]);
+    } finally {
+      await sim.close();
+    }
+  });
+});
