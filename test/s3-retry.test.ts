@@ -1,9 +1,9 @@
 /**
  * The S3 lake over an unreliable connection: a TCP proxy between the lake and s3rver resets or cuts some
  * connections (a request arriving on a connection the server has dropped, a request body or a response cut
- * short), as S3-compatible endpoints and proxies do when they close idle keep-alive connections. A sync through
- * it must end with a lake equal to the account; an endpoint that keeps failing one table's keys must end the run
- * with a one-line error and exit 3, and the next run must resume to an equal copy.
+ * short), as S3-compatible endpoints and proxies do when they close idle keep-alive connections, or answers
+ * 503 SlowDown. A sync through it must end with a lake equal to the account; an endpoint that keeps failing one
+ * table's uploads must end the run with one-line errors and exit 3, and the next run must resume to an equal copy.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,8 +26,10 @@ import { startS3, type TestS3 } from './support/s3.js';
  * server closed it while idle); `cut-request` forwards half the request body, then closes; `cut-response`
  * forwards the response headers and half of the body bytes that came with them, then closes.
  */
-type Fault = 'reset' | 'cut-request' | 'cut-response';
-const FAULTS: readonly Fault[] = ['reset', 'cut-request', 'cut-response'];
+type Fault = 'reset' | 'cut-request' | 'cut-response' | 'slow-down';
+/** The faults of a dropped connection. */
+const DROPS: readonly Fault[] = ['reset', 'cut-request', 'cut-response'];
+const SLOW_DOWN_BODY = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
 
 interface ProxiedRequest {
   /** Requests seen by the proxy before this one. */
@@ -42,7 +44,7 @@ interface ProxiedRequest {
  */
 class FaultyProxy {
   policy: (request: ProxiedRequest) => Fault | null = () => null;
-  readonly faults: Record<Fault, number> = { reset: 0, 'cut-request': 0, 'cut-response': 0 };
+  readonly faults: Record<Fault, number> = { reset: 0, 'cut-request': 0, 'cut-response': 0, 'slow-down': 0 };
   private requests = 0;
   private readonly sockets = new Set<Socket>();
 
@@ -100,6 +102,12 @@ class FaultyProxy {
             client.resetAndDestroy();
             return;
           }
+          if (fault === 'slow-down') {
+            client.end(`HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: ${SLOW_DOWN_BODY.length}\r\n`
+              + `Connection: close\r\n\r\n${SLOW_DOWN_BODY}`);
+            upstream.destroy();
+            return;
+          }
           upstream.write(headers);
           bodyLeft = Number(/\r\ncontent-length:\s*(\d+)/i.exec(text)?.[1] ?? 0);
           cutAfter = fault === 'cut-request' && bodyLeft > 0 ? Math.floor(bodyLeft / 2) : -1;
@@ -136,14 +144,14 @@ class FaultyProxy {
   }
 }
 
-/** Every 4th request gets a fault, the kinds in turn; the next request with the same line (its retry) passes. */
-function everyFourth(): (request: ProxiedRequest) => Fault | null {
+/** Every 4th request gets a fault, `kinds` in turn; the next request with the same line (its retry) passes. */
+function everyFourth(kinds: readonly Fault[]): (request: ProxiedRequest) => Fault | null {
   const faulted = new Set<string>();
   return ({ index, line }) => {
     if (faulted.delete(line)) return null;
     if (index % 4 !== 3) return null;
     faulted.add(line);
-    return FAULTS[Math.floor(index / 4) % FAULTS.length]!;
+    return kinds[Math.floor(index / 4) % kinds.length]!;
   };
 }
 
@@ -196,16 +204,17 @@ describe('the S3 lake over connections that drop', () => {
     for (const table of TABLES) assert.deepEqual(await readParquetTable(lake, table), expectedRows(table, sim.account), table.name);
   }
 
-  test('a sync through resets and cut requests and responses ends with a lake equal to the account', async () => {
+  test('a sync through resets, cut requests and responses and SlowDown answers ends with a lake equal to the account', async () => {
     const bucket = await newBucket();
-    proxy.policy = everyFourth();
+    const kinds: readonly Fault[] = [...DROPS, 'slow-down'];
+    proxy.policy = everyFourth(kinds);
     try {
       const result = await sync(bucket, mkdtempSync(join(workDir, 'cache-')));
       assert.equal(result.code, 0, result.stderr);
     } finally {
       proxy.policy = () => null;
     }
-    for (const fault of FAULTS) assert.ok(proxy.faults[fault] > 5, `${fault}: ${proxy.faults[fault]}`);
+    for (const fault of kinds) assert.ok(proxy.faults[fault] > 5, `${fault}: ${proxy.faults[fault]}`);
     await assertLakeEqualsAccount(bucket);
   });
 
@@ -213,7 +222,7 @@ describe('the S3 lake over connections that drop', () => {
     const bucket = await newBucket();
     const cacheDir = mkdtempSync(join(workDir, 'cache-'));
     // Uploads only: reads of the table's keys at open would fail the whole run rather than the table.
-    proxy.policy = ({ index, line }) => (/^PUT \S*\/acs\/scores\//.test(line) ? FAULTS[index % FAULTS.length]! : null);
+    proxy.policy = ({ index, line }) => (/^PUT \S*\/acs\/scores\//.test(line) ? DROPS[index % DROPS.length]! : null);
     let failed;
     try {
       failed = await sync(bucket, cacheDir);
