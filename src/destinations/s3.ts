@@ -11,9 +11,15 @@
  * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 /
  * AWS_ENDPOINT_URL; without keys in the environment, the SDK's default chain: profile, SSO, instance role).
  * An endpoint implies path-style addressing (MinIO, s3rver, …).
+ *
+ * Every request survives a dropped or reset connection and transient 5xx / SlowDown answers: the SDK retries it
+ * with backoff (AWS_MAX_ATTEMPTS attempts, default MAX_ATTEMPTS), which it can do only when it can replay the
+ * body, so files up to BUFFERED_UPLOAD_BYTES are uploaded from memory. S3-compatible endpoints close idle
+ * keep-alive connections on their own schedule, and a request that reuses one just then fails with
+ * "socket hang up"; a retry takes a new connection.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -33,6 +39,16 @@ type S3Module = typeof S3Sdk;
 const PARALLEL_TRANSFERS = 4;
 /** DeleteObjects takes at most this many keys. */
 const DELETE_BATCH = 1000;
+/**
+ * Attempts per request (AWS_MAX_ATTEMPTS overrides). The SDK's standard backoff (random, doubling from 50 ms)
+ * spreads 8 attempts over at most ~6 s; throttling (SlowDown) starts from 1 s.
+ */
+const MAX_ATTEMPTS = 8;
+/** Files up to this size are uploaded from a Buffer, which the SDK can resend; larger ones stream from disk. */
+const BUFFERED_UPLOAD_BYTES = 32 * 1024 * 1024;
+/** A connection that cannot be opened in this time, or a request silent for this long, fails (and is retried). */
+const CONNECT_TIMEOUT_MS = 10_000;
+const IDLE_SOCKET_TIMEOUT_MS = 60_000;
 
 export interface S3LakeOptions {
   readonly bucket: string;
@@ -42,6 +58,8 @@ export interface S3LakeOptions {
   readonly cacheDir?: string;
   /** Where the AWS variables are read (default: process.env). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Files up to this size are uploaded from memory (default BUFFERED_UPLOAD_BYTES); larger ones stream. */
+  readonly bufferedUploadBytes?: number;
 }
 
 export class S3LakeStore implements LakeStore {
@@ -56,6 +74,8 @@ export class S3LakeStore implements LakeStore {
   private s3: S3Module | null = null;
   private lock: LakeLock | null = null;
   private readonly explicitCache: boolean;
+  private readonly maxAttempts: number;
+  private readonly bufferedUploadBytes: number;
 
   constructor(options: S3LakeOptions) {
     this.bucket = options.bucket;
@@ -65,6 +85,9 @@ export class S3LakeStore implements LakeStore {
     this.endpoint = this.env.AWS_ENDPOINT_URL_S3 || this.env.AWS_ENDPOINT_URL || undefined;
     this.region = this.env.AWS_REGION || this.env.AWS_DEFAULT_REGION || 'us-east-1';
     this.explicitCache = options.cacheDir !== undefined;
+    const attempts = Number(this.env.AWS_MAX_ATTEMPTS);
+    this.maxAttempts = Number.isInteger(attempts) && attempts >= 1 ? attempts : MAX_ATTEMPTS;
+    this.bufferedUploadBytes = options.bufferedUploadBytes ?? BUFFERED_UPLOAD_BYTES;
     const digest = createHash('sha256').update(`${this.endpoint ?? 'aws'}\n${this.bucket}\n${this.prefix}`).digest('hex').slice(0, 12);
     this.root = resolve(options.cacheDir ?? join(tmpdir(), 'acsync-s3-cache', `${this.bucket}-${digest}`));
   }
@@ -114,6 +137,8 @@ export class S3LakeStore implements LakeStore {
       // Checksums only where S3 requires them: S3-compatible stores do not all know the newer trailers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: this.maxAttempts,
+      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: IDLE_SOCKET_TIMEOUT_MS },
     });
   }
 
@@ -125,10 +150,8 @@ export class S3LakeStore implements LakeStore {
   }
 
   async readText(path: string): Promise<string | null> {
-    const { client, s3 } = this.connected();
     try {
-      const object = await client.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
-      return (await object.Body?.transformToString('utf8')) ?? '';
+      return await this.readObject(path, async (body) => (await body?.transformToString('utf8')) ?? '');
     } catch (error) {
       if (isMissing(error)) return null;
       throw this.failure('read', path, error);
@@ -151,11 +174,15 @@ export class S3LakeStore implements LakeStore {
     const { client, s3 } = this.connected();
     await inParallel(paths, async (path) => {
       const file = localPath(this.root, path);
+      const size = statSync(file).size;
+      const put = (body: Buffer | Readable) => client.send(new s3.PutObjectCommand({
+        Bucket: this.bucket, Key: this.key(path), Body: body, ContentLength: size,
+        ...(path.endsWith('.json') && { ContentType: 'application/json' }),
+      }));
       try {
-        await client.send(new s3.PutObjectCommand({
-          Bucket: this.bucket, Key: this.key(path), Body: createReadStream(file), ContentLength: statSync(file).size,
-          ...(path.endsWith('.json') && { ContentType: 'application/json' }),
-        }));
+        // The SDK retries a Buffer itself. It cannot rewind a stream, so a large file gets a new stream per attempt.
+        if (size <= this.bufferedUploadBytes) await put(readFileSync(file));
+        else await retryTransient(this.maxAttempts, () => put(createReadStream(file)));
       } catch (error) {
         throw this.failure('upload', path, error);
       }
@@ -179,8 +206,7 @@ export class S3LakeStore implements LakeStore {
     mkdirSync(dirname(file), { recursive: true });
     const temporary = `${file}.${process.pid}.download`;
     try {
-      const object = await client.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
-      await pipeline(object.Body as Readable, createWriteStream(temporary));
+      await this.readObject(path, (body) => pipeline(body as Readable, createWriteStream(temporary)));
       renameSync(temporary, file);
     } catch (error) {
       rmSync(temporary, { force: true });
@@ -206,6 +232,23 @@ export class S3LakeStore implements LakeStore {
 
   private key(path: string): string {
     return this.prefix ? `${this.prefix}/${path}` : path;
+  }
+
+  /**
+   * GetObject of `path`, its body handed to `read`. The SDK retries until the response headers arrive; a
+   * connection dropped while the body streams fails after that, so the whole GetObject is made again.
+   */
+  private async readObject<T>(path: string, read: (body: S3Sdk.GetObjectCommandOutput['Body']) => Promise<T>): Promise<T> {
+    const { client, s3 } = this.connected();
+    for (let attempt = 1; ; attempt++) {
+      const object = await client.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+      try {
+        return await read(object.Body);
+      } catch (error) {
+        if (attempt >= this.maxAttempts || !isTransient(error)) throw withAttempts(error, attempt);
+        await backoff(attempt);
+      }
+    }
   }
 
   /** The pages of a ListObjectsV2 listing of `prefix`; `what` names the folder in errors. */
@@ -281,17 +324,61 @@ export class S3LakeStore implements LakeStore {
   }
 
   private failure(action: string, path: string, error: unknown): Error {
-    const { status, message } = describeError(error);
-    return new Error(`S3 ${action} of ${this.location}/${path} failed${status ? ` (HTTP ${status})` : ''}: ${message}`);
+    const { status, message, attempts } = describeError(error);
+    const tries = attempts !== undefined && attempts > 1 ? ` after ${attempts} attempts` : '';
+    return new Error(`S3 ${action} of ${this.location}/${path} failed${tries}${status ? ` (HTTP ${status})` : ''}: ${message}`);
   }
 }
 
-function describeError(error: unknown): { name: string; status: number | undefined; code: string | undefined; message: string } {
-  const value = error as { name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number }; cause?: { code?: unknown } };
+interface ErrorFacts {
+  name: string; status: number | undefined; code: string | undefined; message: string; attempts: number | undefined;
+}
+
+function describeError(error: unknown): ErrorFacts {
+  const value = error as {
+    name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number; attempts?: number }; cause?: { code?: unknown };
+  };
   const name = typeof value?.name === 'string' ? value.name : '';
   const code = typeof value?.code === 'string' ? value.code : typeof value?.cause?.code === 'string' ? value.cause.code : undefined;
   const raw = typeof value?.message === 'string' && value.message && value.message !== 'UnknownError' ? value.message : name || String(error);
-  return { name, status: value?.$metadata?.httpStatusCode, code, message: raw.split('\n')[0] ?? raw };
+  return { name, status: value?.$metadata?.httpStatusCode, code, message: raw.split('\n')[0] ?? raw, attempts: value?.$metadata?.attempts };
+}
+
+/** What the SDK's standard strategy retries: a dropped, reset or silent connection, 5xx, throttling. */
+function isTransient(error: unknown): boolean {
+  const { name, status, code } = describeError(error);
+  return (code !== undefined && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ERR_STREAM_PREMATURE_CLOSE)$/.test(code))
+    || name === 'TimeoutError' || name === 'RequestTimeout' || name === 'SlowDown' || name === 'Throttling'
+    || (status !== undefined && [429, 500, 502, 503, 504].includes(status));
+}
+
+/** Records the attempts made on `error` where the SDK records its own (`$metadata.attempts`), for the message. */
+function withAttempts(error: unknown, attempts: number): unknown {
+  if (error && typeof error === 'object') {
+    const value = error as { $metadata?: { attempts?: number } };
+    value.$metadata = { ...value.$metadata, attempts };
+  }
+  return error;
+}
+
+/** The SDK's standard backoff: random up to 50 ms doubled per attempt made, at most 20 s. */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50 * 2 ** attempt, 20_000)));
+}
+
+/**
+ * `attempt` made up to `attempts` times while it fails transiently. Hand-written because the SDK will not retry
+ * a request whose body is a stream (it cannot rewind it); each call here opens a new stream.
+ */
+async function retryTransient<T>(attempts: number, attempt: () => Promise<T>): Promise<T> {
+  for (let made = 1; ; made++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (made >= attempts || !isTransient(error)) throw withAttempts(error, made);
+      await backoff(made);
+    }
+  }
 }
 
 function isMissing(error: unknown): boolean {
