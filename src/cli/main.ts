@@ -9,6 +9,7 @@ import { registerQuery } from './query.js';
 import { registerSimulate } from './simulate.js';
 import { registerSinger } from './singer.js';
 import { registerSync } from './sync.js';
+import { registerWorker } from './worker.js';
 
 /** Builds the `acsync` program; each command lives in its own module and registers itself here. */
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerSinger(program);
   registerAirbyte(program);
+  registerWorker(program);
   return program;
 }
 
