@@ -6,6 +6,7 @@ import { registerDemo } from './demo.js';
 import { registerDiscover } from './discover.js';
 import { registerErd } from './erd.js';
 import { registerQuery } from './query.js';
+import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
 import { registerSinger } from './singer.js';
 import { registerSync } from './sync.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerSinger(program);
   registerAirbyte(program);
+  registerServe(program);
   registerWorker(program);
   return program;
 }
