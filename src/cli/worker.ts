@@ -4,15 +4,20 @@
  * each running sync after its current batch and hands its job back to the queue at once; a second signal quits
  * at once, leaving the jobs to be taken again after their lease.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../core/errors.js';
+import { runConnectorJob } from '../service/api/runner.js';
+import { MASTER_KEY_FILE } from '../service/api/secrets.js';
+import { prepareApi } from '../service/api/server.js';
 import type { RunJobHandler, ServiceDb } from '../service/jobs.js';
 import { DEFAULT_QUEUE_TIMING, isPostgresUrl, openService } from '../service/queue/index.js';
 import { parsePositiveNumber } from './config.js';
 import { EXIT, runCli } from './exit.js';
 import type { Logger } from './log.js';
+import { DEFAULT_DATA_DIR } from './serve.js';
 
 interface WorkerFlags {
   queue?: string;
@@ -21,26 +26,20 @@ interface WorkerFlags {
   lease?: string;
   poll?: string;
   handler?: string;
+  rate?: string;
   logFormat?: string;
 }
 
-/** What a run handler gets to work with: the service's database and folder. */
+/** What a test's run handler gets to work with (`--handler`): the service's database and folder. */
 export interface WorkerContext {
   readonly db: ServiceDb;
   readonly dataDir: string;
 }
 
-/**
- * A module that runs jobs exports `createRunJobHandler(context)`, or `runConnectorJob(job, signal, context)`
- * (the service's own, src/service/api/runner.ts).
- */
+/** A module given with `--handler` exports `createRunJobHandler(context)`. */
 interface HandlerModule {
   createRunJobHandler?: (context: WorkerContext) => RunJobHandler;
-  runConnectorJob?: (job: Parameters<RunJobHandler>[0], signal: AbortSignal, context: WorkerContext) => Promise<void>;
 }
-
-/** The service's own runner, beside the API that records the runs. */
-const SERVICE_RUNNER = '../service/api/runner.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -48,10 +47,11 @@ export function registerWorker(program: Command): void {
     .description('take sync jobs from the service queue shared with acsync serve --queue, and run them')
     .option('--queue <url>', 'PostgreSQL URL of the service database, as given to acsync serve --queue (env ACSYNC_QUEUE)')
     .option('--concurrency <n>', 'syncs run at once, of different accounts (default 1)')
-    .option('--data-dir <dir>', 'the service folder, for its master key (default ./acsync-data; env ACSYNC_DATA_DIR)')
+    .option('--data-dir <dir>', `the service folder holding its master.key, unless ACSYNC_MASTER_KEY is set as for acsync serve (default ${DEFAULT_DATA_DIR})`)
     .option('--lease <seconds>', `how long the job of a worker that died waits before another worker takes it (default ${DEFAULT_QUEUE_TIMING.leaseSeconds})`)
     .addOption(new Option('--poll <seconds>', 'how often an idle worker looks for a job').hideHelp())
-    .addOption(new Option('--handler <module>', 'a module that runs the jobs instead of the service runner').hideHelp())
+    .addOption(new Option('--handler <module>', 'a module whose createRunJobHandler runs the jobs instead of the service runner (tests)').hideHelp())
+    .addOption(new Option('--rate <n>', 'requests per second (above 5 only for a simulator on this machine)').hideHelp())
     .option('--log-format <format>', 'text or json', 'text')
     .action(async (flags: WorkerFlags) => {
       process.exitCode = await runCli(flags.logFormat, (logger) => runWorker(flags, logger));
@@ -66,8 +66,13 @@ async function runWorker(flags: WorkerFlags, logger: Logger): Promise<number> {
   if (!Number.isInteger(concurrency)) throw new ConfigError(`--concurrency must be a whole number (got ${flags.concurrency})`);
   const leaseSeconds = parsePositiveNumber(flags.lease, '--lease') ?? DEFAULT_QUEUE_TIMING.leaseSeconds;
   const pollSeconds = parsePositiveNumber(flags.poll, '--poll') ?? DEFAULT_QUEUE_TIMING.pollSeconds;
-  const dataDir = resolve(flags.dataDir ?? process.env.ACSYNC_DATA_DIR ?? 'acsync-data');
-  const handlerModule = await loadHandlerModule(flags.handler);
+  const requestsPerSecond = parsePositiveNumber(flags.rate, '--rate');
+  const dataDir = resolve(flags.dataDir ?? DEFAULT_DATA_DIR);
+  const handlerModule = flags.handler ? await loadHandlerModule(flags.handler) : null;
+  // A worker decrypts keys the API sealed: a master key of its own would open none of them.
+  if (!handlerModule && !process.env.ACSYNC_MASTER_KEY && !existsSync(join(dataDir, MASTER_KEY_FILE))) {
+    throw new ConfigError(`the worker needs the service's master key: set ACSYNC_MASTER_KEY as for acsync serve, or --data-dir to a folder holding its ${MASTER_KEY_FILE}`);
+  }
 
   const service = await openService({
     queue,
@@ -76,8 +81,18 @@ async function runWorker(flags: WorkerFlags, logger: Logger): Promise<number> {
     timing: { leaseSeconds, pollSeconds, busyRetrySeconds: pollSeconds * 2.5 },
     onError: (error) => logger.warn(`queue: ${error.message}`),
   });
-  const context: WorkerContext = { db: service.db, dataDir };
-  const run = handlerOf(handlerModule, context);
+  let run: RunJobHandler;
+  try {
+    run = handlerModule ? handlerOf(handlerModule, { db: service.db, dataDir }) : runConnectorJob({
+      db: service.db,
+      box: await prepareApi(service.db, dataDir),
+      ...(requestsPerSecond !== undefined && { requestsPerSecond }),
+      log: (level, message) => logger[level](message),
+    });
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
   const handler: RunJobHandler = async (job, signal) => {
     logger.info(`run ${job.id} of connector ${job.connectorId} started (${job.kind}${job.attempt > 0 ? `, attempt ${job.attempt + 1}` : ''})`,
       { event: 'run_started', job: job.id, connector: job.connectorId, attempt: job.attempt });
@@ -111,21 +126,11 @@ async function runWorker(flags: WorkerFlags, logger: Logger): Promise<number> {
   return EXIT.ok;
 }
 
-async function loadHandlerModule(path: string | undefined): Promise<HandlerModule> {
-  const specifier = path ? pathToFileURL(resolve(path)).href : SERVICE_RUNNER;
-  try {
-    return (await import(specifier)) as HandlerModule;
-  } catch (error) {
-    if (!path && (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new ConfigError('this build of acsync has no service runner (src/service/api/runner.ts)');
-    }
-    throw error;
-  }
+async function loadHandlerModule(path: string): Promise<HandlerModule> {
+  return (await import(pathToFileURL(resolve(path)).href)) as HandlerModule;
 }
 
 function handlerOf(module: HandlerModule, context: WorkerContext): RunJobHandler {
-  if (typeof module.createRunJobHandler === 'function') return module.createRunJobHandler(context);
-  const runConnectorJob = module.runConnectorJob;
-  if (typeof runConnectorJob === 'function') return (job, signal) => runConnectorJob(job, signal, context);
-  throw new ConfigError('the run handler module exports neither createRunJobHandler nor runConnectorJob');
+  if (typeof module.createRunJobHandler !== 'function') throw new ConfigError('the --handler module exports no createRunJobHandler');
+  return module.createRunJobHandler(context);
 }
