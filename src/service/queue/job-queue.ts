@@ -48,9 +48,8 @@ interface JobData {
 }
 
 interface Running {
+  /** Aborted by a graceful stop, a cancel, a lost lease or a lost account lock. */
   readonly controller: AbortController;
-  /** Set by a graceful stop: the job goes back to the queue whatever the handler does. */
-  handingBack: boolean;
   readonly done: Promise<void>;
 }
 
@@ -249,7 +248,7 @@ export class PgBossJobQueue implements JobQueue {
   #start(job: PgBoss.JobWithMetadata<JobData>, handler: RunJobHandler): void {
     const controller = new AbortController();
     let settle!: () => void;
-    const running: Running = { controller, handingBack: false, done: new Promise<void>((resolve) => (settle = resolve)) };
+    const running: Running = { controller, done: new Promise<void>((resolve) => (settle = resolve)) };
     this.#running.set(job.id, running);
     this.#run(job, handler, running)
       .catch((error: unknown) => this.#onError(asError(error)))
@@ -289,7 +288,9 @@ export class PgBossJobQueue implements JobQueue {
         clearInterval(heartbeat);
         lock.lost.removeEventListener('abort', onLockLost);
       }
-      if (running.handingBack) await this.#handBack(job.id, { waitSeconds: 0, attempted: true });
+      // Stopped before its end (a graceful stop, a lost lease or lock): back to the queue to resume. A cancelled
+      // job's state is final, and the hand-back leaves it so.
+      if (controller.signal.aborted) await this.#handBack(job.id, { waitSeconds: 0, attempted: true });
       else if (failure) await this.#finish(job.id, 'failed', { message: failure.message });
       else await this.#finish(job.id, 'completed', null);
     } finally {
@@ -316,7 +317,7 @@ export class PgBossJobQueue implements JobQueue {
     await this.#db.query(
       `UPDATE ${JOBS} SET state = 'retry', start_after = now() + make_interval(secs => $3),
           started_on = CASE WHEN $4::boolean THEN started_on ELSE NULL END
-        WHERE name = $1 AND id = $2 AND state = 'active'`,
+        WHERE name = $1 AND id = $2 AND state < 'completed'`,
       [QUEUE_NAME, jobId, options.waitSeconds, options.attempted],
     );
   }
@@ -332,10 +333,7 @@ export class PgBossJobQueue implements JobQueue {
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    for (const running of this.#running.values()) {
-      running.handingBack = true;
-      running.controller.abort(new Error('the worker is stopping'));
-    }
+    for (const running of this.#running.values()) running.controller.abort(new Error('the worker is stopping'));
     this.#wake?.();
     await this.#working;
   }
