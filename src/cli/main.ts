@@ -8,10 +8,12 @@ import { registerDiscover } from './commands/discover.js';
 import { registerErd } from './commands/erd.js';
 import { registerQuery } from './commands/query.js';
 import { registerRuns } from './commands/runs.js';
+import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSinger } from './commands/singer.js';
 import { registerStatus } from './commands/status.js';
 import { registerSync } from './commands/sync.js';
+import { registerWorker } from './commands/worker.js';
 
 /**
  * Builds the `acsync` program, one line per command. A command's module under ./commands/ declares its options
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerSinger(program);
   registerAirbyte(program);
+  registerServe(program);
+  registerWorker(program);
   return program;
 }
 
