@@ -18,7 +18,7 @@ import { HttpError, notFound } from './errors.js';
 import type { ConnectorBody, ConnectorCreateInput, ConnectorUpdateInput, ScheduleValue } from './schemas.js';
 import type { SecretBox} from './secrets.js';
 import { maskKey } from './secrets.js';
-import { latestRuns } from './runs.js';
+import { latestRuns, recordQueued } from './runs.js';
 
 export interface ApiContext {
   readonly db: ServiceDb;
@@ -199,14 +199,18 @@ export async function createConnector(context: ApiContext, input: ConnectorCreat
       throw nameTaken(error, input.name);
     });
   const row = rows[0] as ConnectorRow;
+  let firstRun: ConnectorBody['lastRun'] = null;
   try {
     await context.queue.setSchedule(id, row.account, schedule);
+    // The first copy should not wait for the schedule's first due time.
+    if (input.runNow ?? true) firstRun = await recordQueued(context.db, await context.queue.enqueue(id, row.account, 'manual'), id, 'manual');
   } catch (error) {
-    // Nothing half-saved: a connector whose schedule the queue refused is not kept.
+    // Nothing half-saved: a connector the queue could not take is not kept.
+    await context.queue.remove(id).catch(() => undefined);
     await context.db.query('DELETE FROM acsync_connectors WHERE id = $1', [id]);
     throw error;
   }
-  return toBody(row, null);
+  return toBody(row, firstRun);
 }
 
 export async function updateConnector(context: ApiContext, id: string, input: ConnectorUpdateInput): Promise<ConnectorBody> {

@@ -47,6 +47,7 @@ export const ConnectorCreate = z
     fullRefreshEveryDays: connectorFields.fullRefreshEveryDays.optional(),
     timeZone: connectorFields.timeZone.optional(),
     webhookUrl: connectorFields.webhookUrl.optional(),
+    runNow: z.boolean().optional().openapi({ description: 'queue the first run at once (default true)' }),
   })
   .strict()
   .openapi('ConnectorCreate');
