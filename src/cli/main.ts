@@ -10,6 +10,7 @@ import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
 import { registerSinger } from './singer.js';
 import { registerSync } from './sync.js';
+import { registerWorker } from './worker.js';
 
 /** Builds the `acsync` program; each command lives in its own module and registers itself here. */
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerSinger(program);
   registerAirbyte(program);
   registerServe(program);
+  registerWorker(program);
   return program;
 }
 

@@ -56,7 +56,7 @@ export async function openEmbeddedDb(directory: string): Promise<OpenDb> {
 
 /** A pool on the PostgreSQL server of `url`. */
 export function openPostgresDb(url: string, options: { max?: number } = {}): OpenDb {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 6, application_name: 'acsync' });
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 4, application_name: 'acsync' });
   // An idle client whose server went away must not crash the process; the next query reports the error.
   pool.on('error', () => {});
   const over = (client: pg.PoolClient): ServiceDb => ({
