@@ -1,6 +1,6 @@
 /**
- * The service end to end over HTTP: the API on a port, the embedded database and queue (openService), the
- * in-process worker running runConnectorJob, the simulator as the account, a real DuckDB file as the copy and a
+ * The service end to end over HTTP: the API on a port, the database and queue (openService: embedded, and on a
+ * real PostgreSQL as with `--queue`), the in-process worker running runConnectorJob, the simulator as the account, a real DuckDB file as the copy and a
  * local webhook receiver. Every response, run log, webhook body and file in the data folder is kept and searched
  * for the key at the end. Every assert.ok carries its message: without one, Node rebuilds it from the source,
  * which hung on this tsx-transformed file.
@@ -17,17 +17,20 @@ import { runConnectorJob } from '../src/service/api/runner.js';
 import { startApiServer, type ApiServer } from '../src/service/api/server.js';
 import { openService, type Service } from '../src/service/queue/index.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { startPostgres, type TestPostgres } from './support/postgres.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'acsync-service-'));
-const dataDir = join(dir, 'service');
+const root = mkdtempSync(join(tmpdir(), 'acsync-service-'));
+let dir = '';
+let dataDir = '';
+let postgres: TestPostgres | undefined;
 let sim: Simulator;
 let service: Service;
 let api: ApiServer;
 let receiver: Server;
 let receiverUrl = '';
 /** Everything anyone could read: response bodies, the worker's log lines, webhook bodies. */
-const outputs: string[] = [];
-const webhooks: { path: string; body: Record<string, unknown> }[] = [];
+let outputs: string[] = [];
+let webhooks: { path: string; body: Record<string, unknown> }[] = [];
 const TABLES = ['contacts', 'deals', 'deals_custom_fields_data', 'lists', 'users'];
 
 interface Reply<T = Record<string, unknown>> {
@@ -74,6 +77,19 @@ function filesUnder(folder: string): string[] {
 
 before(async () => {
   sim = await startSimulator({ seed: 11, contacts: 200, rateLimit: 0 });
+});
+
+after(async () => {
+  await sim?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** A fresh service (its database, queue, API, worker) and webhook receiver for one suite. */
+async function startService(backend: 'embedded' | 'postgres'): Promise<void> {
+  dir = mkdtempSync(join(root, `${backend}-`));
+  dataDir = join(dir, 'service');
+  outputs = [];
+  webhooks = [];
   let failuresLeft = 1;
   receiver = createServer((request, response) => {
     let text = '';
@@ -91,7 +107,8 @@ before(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  service = await openService({ dataDir, timing: { pollSeconds: 0.2, busyRetrySeconds: 0.5, leaseSeconds: 30 } });
+  postgres = backend === 'postgres' ? await startPostgres() : undefined;
+  service = await openService({ dataDir, queue: postgres?.url, timing: { pollSeconds: 0.2, busyRetrySeconds: 0.5, leaseSeconds: 30 } });
   api = await startApiServer({ db: service.db, queue: service.jobs, dataDir, port: 0, host: '127.0.0.1', token: null, webhook: `${receiverUrl}/global`, pollMs: 100 });
   void service.jobs.work(
     runConnectorJob({
@@ -102,18 +119,19 @@ before(async () => {
       log: (level, message) => outputs.push(`${level}: ${message}`),
     }),
   );
-});
+}
 
-after(async () => {
+async function stopService(): Promise<void> {
   await api?.close();
   await service?.close();
-  await sim?.close();
+  await postgres?.stop();
   await new Promise((resolve) => receiver?.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
-});
+}
 
-describe('the service API', () => {
+for (const backend of ['embedded', 'postgres'] as const) describe(`the service API (${backend} database)`, () => {
   let connectorId = '';
+  before(() => startService(backend));
+  after(() => stopService());
 
   test('the OpenAPI document describes every endpoint and schema', { timeout: 60_000 }, async () => {
     const response = await fetch(`${api.url}/openapi.json`);
