@@ -170,6 +170,7 @@ for (const backend of ['embedded', 'postgres'] as const) describe(`the service A
       [{ ...base, url: 'http://example.com' }, 400, /https:\/\//],
       [{ ...base, destination: 'mysql://x' }, 400, /unsupported destination/],
       [{ ...base, surprise: true }, 400, /surprise|unrecognized/i],
+      [{ ...base, webhookUrl: 'file:///etc/passwd' }, 400, /webhookUrl/],
     ];
     for (const [input, status, message] of cases) {
       const reply = await call<{ error: string }>('POST', '/api/connectors', input);

@@ -9,12 +9,13 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import { TABLES, getTable, type TableDef } from '../../catalog/index.js';
-import { redact, registerSecret } from '../../core/secrets.js';
+import { redact } from '../../core/secrets.js';
 import { VERSION } from '../../core/version.js';
 import { ConfigError } from '../../core/errors.js';
-import { normalizeBaseUrl } from '../../activecampaign/url.js';
 import { HttpError } from './errors.js';
 import {
+  checkKey,
+  checkUrl,
   createConnector,
   connectorBody,
   deleteConnector,
@@ -132,14 +133,8 @@ export function createApp(options: AppOptions): OpenAPIHono {
     }),
     async (c) => {
       const input = c.req.valid('json');
-      registerSecret(input.key.trim());
-      let baseUrl: string;
-      try {
-        baseUrl = normalizeBaseUrl(input.url);
-      } catch (error) {
-        throw error instanceof ConfigError ? new HttpError(400, error.message) : error;
-      }
-      return c.json(await testConnection(baseUrl, input.key.trim(), resolveTables(input.tables)), 200);
+      const key = checkKey(input.key);
+      return c.json(await testConnection(checkUrl(input.url, key), key, resolveTables(input.tables)), 200);
     },
   );
 

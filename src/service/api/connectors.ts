@@ -112,7 +112,8 @@ export function resolveDestination(uri: string | undefined, id: string, dataDir:
   return value;
 }
 
-function checkUrl(url: string, key: string | undefined): string {
+/** The account's base URL, checked as the CLI checks it; the key (when given) is masked first. */
+export function checkUrl(url: string, key: string | undefined): string {
   // The key is masked before anything is said about the URL: a key pasted as the URL must never be echoed.
   if (key) registerSecret(key);
   try {
@@ -123,7 +124,8 @@ function checkUrl(url: string, key: string | undefined): string {
   }
 }
 
-function checkKey(key: string): string {
+/** The key trimmed, long enough, and masked in all output from now on. */
+export function checkKey(key: string): string {
   const trimmed = key.trim();
   if (trimmed.length < 8) throw new HttpError(400, 'the key is too short: copy the whole API key from Settings → Developer');
   registerSecret(trimmed);
