@@ -29,7 +29,7 @@ import {
   type ApiContext,
 } from './connectors.js';
 import { testConnection } from './connection-test.js';
-import { FINISHED, getRun, listRuns, readLogs, recordQueued, requestCancel } from './runs.js';
+import { FINISHED, getRun, listRuns, queueRun, readLogs, requestCancel } from './runs.js';
 import * as s from './schemas.js';
 
 export interface AppOptions extends ApiContext {
@@ -48,6 +48,7 @@ const errorResponses = {
   409: json(s.ErrorBody, 'conflict with the current state'),
   415: json(s.ErrorBody, 'a state-changing request must be sent as application/json'),
   422: json(s.ErrorBody, 'the API refused the key or could not be reached'),
+  503: json(s.ErrorBody, 'try again in a moment'),
 } satisfies RouteConfig['responses'];
 const body = <T extends z.ZodType>(schema: T, required = true) => ({ content: { 'application/json': { schema } }, required });
 const ConnectorId = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'c_0123456789ab' }) });
@@ -246,8 +247,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     async (c) => {
       const row = await getConnectorRow(db, c.req.valid('param').id);
       const kind = c.req.valid('json').fullRefresh ? 'full_refresh' : 'manual';
-      const jobId = await options.queue.enqueue(row.id, row.account, kind);
-      return c.json(await recordQueued(db, jobId, row.id, kind), 202);
+      return c.json(await queueRun(db, options.queue, row.id, row.account, kind), 202);
     },
   );
 

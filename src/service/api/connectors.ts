@@ -18,7 +18,7 @@ import { HttpError, notFound } from './errors.js';
 import type { ConnectorBody, ConnectorCreateInput, ConnectorUpdateInput, ScheduleValue } from './schemas.js';
 import type { SecretBox} from './secrets.js';
 import { maskKey } from './secrets.js';
-import { latestRuns, recordQueued } from './runs.js';
+import { latestRuns, queueRun } from './runs.js';
 
 export interface ApiContext {
   readonly db: ServiceDb;
@@ -205,7 +205,7 @@ export async function createConnector(context: ApiContext, input: ConnectorCreat
   try {
     await context.queue.setSchedule(id, row.account, schedule);
     // The first copy should not wait for the schedule's first due time.
-    if (input.runNow ?? true) firstRun = await recordQueued(context.db, await context.queue.enqueue(id, row.account, 'manual'), id, 'manual');
+    if (input.runNow ?? true) firstRun = await queueRun(context.db, context.queue, id, row.account, 'manual');
   } catch (error) {
     // Nothing half-saved: a connector the queue could not take is not kept.
     await context.queue.remove(id).catch(() => undefined);
