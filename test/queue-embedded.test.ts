@@ -2,6 +2,7 @@
  * The embedded job queue (`acsync serve` alone: pg-boss on PGlite in the data folder, one process): the same job
  * model as on a PostgreSQL server. Runs sync simulated accounts into DuckDB files with the engine's `runSync`.
  *
+ * - one process at a time opens a data folder (PGlite would let two corrupt it);
  * - runs of one account never overlap, whatever connector they belong to; a busy account's job waits, then runs;
  * - a connector with a run queued gets no second one;
  * - a schedule queues a run per due time;
@@ -10,7 +11,8 @@
  *   1) and the copy ends equal to the account.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -102,6 +104,16 @@ describe('embedded job queue (PGlite in the data folder)', { timeout: 600_000 },
     const { rows } = await service.db.query<{ state: string }>(`SELECT state FROM acsync_pgboss.job WHERE id = $1`, [id]);
     return rows[0]?.state;
   }
+
+  test('a second open of the same folder is refused while the first holds it; a dead owner\'s lock is taken over', async () => {
+    await assert.rejects(openService({ dataDir, timing: TIMING }), /in use by process \d+/);
+    const other = join(dir, 'other');
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    mkdirSync(other);
+    writeFileSync(`${join(other, 'db')}.lock`, dead);
+    const reopened = await openService({ dataDir: other, timing: TIMING, scheduler: false });
+    await reopened.close();
+  });
 
   test('runs of one account take turns; a queued connector gets no second job', async () => {
     const a1 = connector('a1', simA);

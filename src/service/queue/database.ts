@@ -4,7 +4,7 @@
  * int8 and numeric as strings, timestamps as Dates, json as objects (pg's defaults, which PGlite is told to
  * follow for int8).
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { PGlite, types as pgliteTypes, type Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { ServiceDb } from '../jobs.js';
@@ -22,14 +22,55 @@ export interface OpenDb extends ServiceDb, SqlExecutor {
   close(): Promise<void>;
 }
 
+/**
+ * Claims `directory` for this process: PGlite lets a second process open the same folder and the two then
+ * corrupt it, so a lock file holds the owner's pid. A lock whose process is gone (killed) is taken over.
+ */
+function lockDirectory(directory: string): () => void {
+  // Beside the folder, not in it: PGlite's initdb wants the folder empty.
+  const path = `${directory}.lock`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+    }
+    const owner = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(owner) && owner > 0 && processExists(owner)) {
+      throw new Error(`the service folder ${directory} is in use by process ${owner} (another acsync serve?): stop it, or share a PostgreSQL database with --queue postgres://…`);
+    }
+    rmSync(path, { force: true });
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** The embedded database in `directory` (created if missing). One process at a time may open it. */
 export async function openEmbeddedDb(directory: string): Promise<OpenDb> {
   mkdirSync(directory, { recursive: true });
-  const lite = await PGlite.create({
-    dataDir: directory,
-    // pg returns int8 as a string (it may exceed 2^53); so does this flavour, so that callers see one shape.
-    parsers: { [pgliteTypes.INT8]: (value: string) => value },
-  });
+  const unlock = lockDirectory(directory);
+  let lite: PGlite;
+  try {
+    lite = await PGlite.create({
+      dataDir: directory,
+      // pg returns int8 as a string (it may exceed 2^53); so does this flavour, so that callers see one shape.
+      parsers: { [pgliteTypes.INT8]: (value: string) => value },
+    });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   type Runner = Pick<Transaction, 'query' | 'exec'>;
   const run = async (runner: Runner, text: string, params?: readonly unknown[]) => {
     // Without parameters a text may hold several statements, as with pg's simple protocol; the last one's rows answer.
@@ -50,7 +91,13 @@ export async function openEmbeddedDb(directory: string): Promise<OpenDb> {
     query: async <R extends object>(text: string, params?: readonly unknown[]) => ({ rows: (await run(lite, text, params)).rows as R[] }),
     transaction: (work) => lite.transaction((tx) => work(over(tx))),
     executeSql: (text, values) => run(lite, text, values),
-    close: () => lite.close(),
+    async close() {
+      try {
+        await lite.close();
+      } finally {
+        unlock();
+      }
+    },
   };
 }
 
