@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { ConfigError } from '../core/errors.js';
 import { redactUri } from '../core/secrets.js';
 import { runConnectorJob } from '../service/api/runner.js';
-import { startApiServer } from '../service/api/server.js';
+import { isLoopbackHost, startApiServer } from '../service/api/server.js';
 import { settleNotifications } from '../service/api/webhooks.js';
 import { openService } from '../service/queue/index.js';
 import { parsePositiveNumber } from './config.js';
@@ -66,6 +66,10 @@ async function runServe(flags: ServeFlags, logger: Logger): Promise<number> {
   const requestsPerSecond = parsePositiveNumber(flags.rate, '--rate');
   const token = readToken(flags);
   const webhook = flags.webhook !== undefined ? checkWebhook(flags.webhook) : null;
+  // Said before the database opens: a refused start should cost nothing.
+  if (!isLoopbackHost(flags.host) && token === null) {
+    throw new ConfigError(`listening on ${flags.host} (beyond this machine) needs a bearer token: set ACSYNC_API_TOKEN or pass --token-file`);
+  }
   const dataDir = resolve(flags.dataDir);
   const service = await openService({
     dataDir,

@@ -9,12 +9,13 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import { TABLES, getTable, type TableDef } from '../../catalog/index.js';
-import { redact, registerSecret } from '../../core/secrets.js';
+import { redact } from '../../core/secrets.js';
 import { VERSION } from '../../core/version.js';
 import { ConfigError } from '../../core/errors.js';
-import { normalizeBaseUrl } from '../../activecampaign/url.js';
 import { HttpError } from './errors.js';
 import {
+  checkKey,
+  checkUrl,
   createConnector,
   connectorBody,
   deleteConnector,
@@ -28,7 +29,7 @@ import {
   type ApiContext,
 } from './connectors.js';
 import { testConnection } from './connection-test.js';
-import { FINISHED, getRun, listRuns, readLogs, recordQueued, requestCancel } from './runs.js';
+import { FINISHED, getRun, listRuns, queueRun, readLogs, requestCancel } from './runs.js';
 import * as s from './schemas.js';
 
 export interface AppOptions extends ApiContext {
@@ -47,6 +48,7 @@ const errorResponses = {
   409: json(s.ErrorBody, 'conflict with the current state'),
   415: json(s.ErrorBody, 'a state-changing request must be sent as application/json'),
   422: json(s.ErrorBody, 'the API refused the key or could not be reached'),
+  503: json(s.ErrorBody, 'try again in a moment'),
 } satisfies RouteConfig['responses'];
 const body = <T extends z.ZodType>(schema: T, required = true) => ({ content: { 'application/json': { schema } }, required });
 const ConnectorId = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'c_0123456789ab' }) });
@@ -132,14 +134,8 @@ export function createApp(options: AppOptions): OpenAPIHono {
     }),
     async (c) => {
       const input = c.req.valid('json');
-      registerSecret(input.key.trim());
-      let baseUrl: string;
-      try {
-        baseUrl = normalizeBaseUrl(input.url);
-      } catch (error) {
-        throw error instanceof ConfigError ? new HttpError(400, error.message) : error;
-      }
-      return c.json(await testConnection(baseUrl, input.key.trim(), resolveTables(input.tables)), 200);
+      const key = checkKey(input.key);
+      return c.json(await testConnection(checkUrl(input.url, key), key, resolveTables(input.tables)), 200);
     },
   );
 
@@ -251,8 +247,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     async (c) => {
       const row = await getConnectorRow(db, c.req.valid('param').id);
       const kind = c.req.valid('json').fullRefresh ? 'full_refresh' : 'manual';
-      const jobId = await options.queue.enqueue(row.id, row.account, kind);
-      return c.json(await recordQueued(db, jobId, row.id, kind), 202);
+      return c.json(await queueRun(db, options.queue, row.id, row.account, kind), 202);
     },
   );
 

@@ -18,7 +18,7 @@ import { HttpError, notFound } from './errors.js';
 import type { ConnectorBody, ConnectorCreateInput, ConnectorUpdateInput, ScheduleValue } from './schemas.js';
 import type { SecretBox} from './secrets.js';
 import { maskKey } from './secrets.js';
-import { latestRuns } from './runs.js';
+import { latestRuns, queueRun } from './runs.js';
 
 export interface ApiContext {
   readonly db: ServiceDb;
@@ -112,7 +112,8 @@ export function resolveDestination(uri: string | undefined, id: string, dataDir:
   return value;
 }
 
-function checkUrl(url: string, key: string | undefined): string {
+/** The account's base URL, checked as the CLI checks it; the key (when given) is masked first. */
+export function checkUrl(url: string, key: string | undefined): string {
   // The key is masked before anything is said about the URL: a key pasted as the URL must never be echoed.
   if (key) registerSecret(key);
   try {
@@ -123,7 +124,8 @@ function checkUrl(url: string, key: string | undefined): string {
   }
 }
 
-function checkKey(key: string): string {
+/** The key trimmed, long enough, and masked in all output from now on. */
+export function checkKey(key: string): string {
   const trimmed = key.trim();
   if (trimmed.length < 8) throw new HttpError(400, 'the key is too short: copy the whole API key from Settings → Developer');
   registerSecret(trimmed);
@@ -199,14 +201,18 @@ export async function createConnector(context: ApiContext, input: ConnectorCreat
       throw nameTaken(error, input.name);
     });
   const row = rows[0] as ConnectorRow;
+  let firstRun: ConnectorBody['lastRun'] = null;
   try {
     await context.queue.setSchedule(id, row.account, schedule);
+    // The first copy should not wait for the schedule's first due time.
+    if (input.runNow ?? true) firstRun = await queueRun(context.db, context.queue, id, row.account, 'manual');
   } catch (error) {
-    // Nothing half-saved: a connector whose schedule the queue refused is not kept.
+    // Nothing half-saved: a connector the queue could not take is not kept.
+    await context.queue.remove(id).catch(() => undefined);
     await context.db.query('DELETE FROM acsync_connectors WHERE id = $1', [id]);
     throw error;
   }
-  return toBody(row, null);
+  return toBody(row, firstRun);
 }
 
 export async function updateConnector(context: ApiContext, id: string, input: ConnectorUpdateInput): Promise<ConnectorBody> {

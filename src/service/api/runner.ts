@@ -112,12 +112,13 @@ async function runJob(options: RunnerOptions, job: RunJob, signal: AbortSignal):
      ORDER BY ended_at DESC NULLS LAST LIMIT 1`,
     [job.connectorId, job.id],
   );
+  // Counted before the run is marked over: whoever sees it end finds the counts of its copy.
+  if (outcome) await recordRowCounts(options, connector, say);
   await db.query(
     `UPDATE acsync_runs SET status = $2, ended_at = now(), rows = $3, requests = $4, error = $5, tables = $6, progress = NULL,
        updated_at = now() WHERE id = $1`,
     [job.id, status, rowsTotal, outcome?.requests ?? record.requests(), error, JSON.stringify(tables)],
   );
-  if (outcome) await recordRowCounts(options, connector, say);
 
   const event = eventOf(status, previous[0]?.status ?? null);
   if (event) {
@@ -202,7 +203,8 @@ class RunRecorder {
       const before = this.progress.get(event.table);
       this.progress.set(event.table, { rows: record.rows, pages: before?.pages ?? 0, total: before?.total ?? null, done: true });
       const converted = record.conversionErrors ? `, ${record.conversionErrors} values stored as NULL` : '';
-      if (record.status === 'success') say('info', `${event.table}: ${record.rows} rows (${record.mode})${converted}`);
+      // A table that went well is news for the run's own log only, not for the service's.
+      if (record.status === 'success') this.log('info', `${event.table}: ${record.rows} rows (${record.mode})${converted}`);
       else say('warn', `${event.table}: ${record.status}${record.error ? `: ${record.error}` : ''}${event.permission ? ` (grant ${event.permission})` : ''}`);
       this.scheduleProgress();
     } else if (event.type === 'warning') {

@@ -3,7 +3,7 @@
  * its live progress, and its log lines. The worker writes them, possibly from another process; the API reads
  * them, so live progress reaches a browser through the database.
  */
-import type { RunKind, ServiceDb } from '../jobs.js';
+import type { JobQueue, RunKind, ServiceDb } from '../jobs.js';
 import { HttpError, notFound } from './errors.js';
 import type { RunBody, RunProgressBody, RunTableBody } from './schemas.js';
 
@@ -58,6 +58,20 @@ export async function recordQueued(db: ServiceDb, id: string, connectorId: strin
     [id, connectorId, kind],
   );
   return getRun(db, connectorId, id);
+}
+
+/**
+ * Queues a run of the connector, or answers the one already queued or running. A job whose run has just been
+ * recorded as over is still the queue's for a moment (its worker is returning): asked again until it is gone,
+ * so "run now" never answers with a run that already ended.
+ */
+export async function queueRun(db: ServiceDb, queue: Pick<JobQueue, 'enqueue'>, connectorId: string, account: string, kind: RunKind): Promise<RunBody> {
+  for (let tries = 1; ; tries++) {
+    const run = await recordQueued(db, await queue.enqueue(connectorId, account, kind), connectorId, kind);
+    if (!FINISHED.includes(run.status)) return run;
+    if (tries >= 100) throw new HttpError(503, 'the previous run is still being closed by its worker; try again in a moment');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export async function getRun(db: ServiceDb, connectorId: string, id: string): Promise<RunBody> {

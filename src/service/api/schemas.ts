@@ -35,7 +35,7 @@ const connectorFields = {
   schedule: ScheduleInput,
   fullRefreshEveryDays: z.number().int().min(1).max(365).nullable().openapi({ description: 'a full pass of incremental tables every N days' }),
   timeZone: z.string().nullable().openapi({ description: 'IANA zone of the account, for naive timestamps', example: 'America/Sao_Paulo' }),
-  webhookUrl: z.url().nullable().openapi({ description: 'receives a JSON body when a run fails or ends partial, and on recovery' }),
+  webhookUrl: z.url({ protocol: /^https?$/ }).nullable().openapi({ description: 'receives a JSON body when a run fails or ends partial, and on recovery' }),
 };
 
 export const ConnectorCreate = z
@@ -47,6 +47,7 @@ export const ConnectorCreate = z
     fullRefreshEveryDays: connectorFields.fullRefreshEveryDays.optional(),
     timeZone: connectorFields.timeZone.optional(),
     webhookUrl: connectorFields.webhookUrl.optional(),
+    runNow: z.boolean().optional().openapi({ description: 'queue the first run at once (default true)' }),
   })
   .strict()
   .openapi('ConnectorCreate');

@@ -1,0 +1,116 @@
+/**
+ * `acsync serve` as a user starts it: one command, the API on 127.0.0.1, a connector's first run finished by the
+ * in-process worker, a clean stop on SIGTERM, and a run stopped by SIGTERM resumed by the next start.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { runCli, startCli, type CliResult } from './support/cli.js';
+import type { ChildProcess } from 'node:child_process';
+
+const dir = mkdtempSync(join(tmpdir(), 'acsync-serve-'));
+let sim: Simulator;
+
+before(async () => {
+  sim = await startSimulator({ seed: 5, contacts: 100, rateLimit: 0 });
+});
+after(async () => {
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts `acsync serve` on a free port; resolves once it answers, with its URL. */
+async function startServe(dataDir: string): Promise<{ url: string; child: ChildProcess; result: Promise<CliResult> }> {
+  const { child, result } = startCli(['serve', '--port', '0', '--data-dir', dataDir, '--rate', '100']);
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const found = /acsync service on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      if (found?.[1]) resolve(found[1]);
+    });
+    void result.then((ended) => reject(new Error(`serve ended (${String(ended.code)}): ${ended.stderr}`)));
+  });
+  return { url, child, result };
+}
+
+type Run = { status: string; attempt: number; rows: number; progress: { rows: number } | null };
+
+async function getRun(url: string, connectorId: string, runId: string): Promise<Run> {
+  return (await (await fetch(`${url}/api/connectors/${connectorId}/runs/${runId}`)).json()) as Run;
+}
+
+test('serve refuses to listen beyond loopback without a token, before touching its data folder', async () => {
+  const result = await runCli(['serve', '--host', '0.0.0.0', '--data-dir', join(dir, 'refused')], { ACSYNC_API_TOKEN: '' });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /needs a bearer token/);
+});
+
+test('serve answers on 127.0.0.1, runs a new connector at once, and stops cleanly on SIGTERM', { timeout: 240_000 }, async () => {
+  const { url, child, result } = await startServe(join(dir, 'service'));
+  try {
+    const health = (await (await fetch(`${url}/api/health`)).json()) as { ok: boolean };
+    assert.equal(health.ok, true);
+    const created = await fetch(`${url}/api/connectors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'cli', url: sim.url, key: sim.key, tables: [{ name: 'contacts' }, { name: 'users' }] }),
+    });
+    assert.equal(created.status, 201);
+    const connector = (await created.json()) as { id: string; lastRun: { id: string } };
+    const events = await (await fetch(`${url}/api/connectors/${connector.id}/runs/${connector.lastRun.id}/events`)).text();
+    const end = JSON.parse(/event: end\ndata: (.*)$/m.exec(events)?.[1] ?? 'null') as { status: string; rows: number } | null;
+    assert.equal(end?.status, 'success', events.slice(-500));
+    assert.equal(end.rows, sim.account.count('contacts') + sim.account.count('users'));
+    child.kill('SIGTERM');
+    const ended = await result;
+    assert.equal(ended.code, 0, ended.stderr);
+    assert.ok(!ended.stderr.includes(sim.key) && !ended.stdout.includes(sim.key) && !events.includes(sim.key), 'the key is never printed');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('a run stopped by SIGTERM is recorded as interrupted and resumed by the next start', { timeout: 300_000 }, async () => {
+  const dataDir = join(dir, 'resumed');
+  // Two requests a second: the run is still going when the service is stopped.
+  sim.setBehaviour({ rateLimit: 2 });
+  let serve = await startServe(dataDir);
+  try {
+    const created = await fetch(`${serve.url}/api/connectors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'resumed', url: sim.url, key: sim.key }),
+    });
+    const connector = (await created.json()) as { id: string; lastRun: { id: string } };
+    const runId = connector.lastRun.id;
+    for (;;) {
+      const run = await getRun(serve.url, connector.id, runId);
+      if (run.status === 'running' && (run.progress?.rows ?? 0) > 0) break;
+      assert.ok(['queued', 'running'].includes(run.status), run.status);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    serve.child.kill('SIGTERM');
+    assert.equal((await serve.result).code, 0);
+
+    sim.setBehaviour({ rateLimit: 0 });
+    serve = await startServe(dataDir);
+    const interrupted = await getRun(serve.url, connector.id, runId);
+    assert.ok(['interrupted', 'running', 'success'].includes(interrupted.status), interrupted.status);
+    const events = await (await fetch(`${serve.url}/api/connectors/${connector.id}/runs/${runId}/events`)).text();
+    const end = JSON.parse(/event: end\ndata: (.*)$/m.exec(events)?.[1] ?? 'null') as Run | null;
+    assert.equal(end?.status, 'success', events.slice(-500));
+    assert.equal(end.attempt, 1, 'the same run, taken again');
+    const logs = (await (await fetch(`${serve.url}/api/connectors/${connector.id}/runs/${runId}/logs`)).json()) as { message: string }[];
+    assert.ok(logs.some((l) => l.message.startsWith('stopped: every committed batch is kept')), 'the stop is in the run log');
+    assert.ok(logs.some((l) => l.message.startsWith('resuming (attempt 2)')), 'the resumption is in the run log');
+    serve.child.kill('SIGTERM');
+    assert.equal((await serve.result).code, 0);
+  } finally {
+    sim.setBehaviour({ rateLimit: 0 });
+    serve.child.kill('SIGKILL');
+  }
+});
