@@ -1,20 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Option, type Command } from 'commander';
 import { ConfigError } from '../core/errors.js';
 import { redactUri } from '../core/secrets.js';
 import { runConnectorJob } from '../service/api/runner.js';
 import { isLoopbackHost, startApiServer } from '../service/api/server.js';
 import { settleNotifications } from '../service/api/webhooks.js';
+import { DEFAULT_PORT } from '../service/defaults.js';
 import { openService } from '../service/queue/index.js';
 import { parsePositiveNumber } from './config.js';
-import { runCli } from './exit.js';
 import type { Logger } from './log.js';
 
-export const DEFAULT_PORT = 8321;
-export const DEFAULT_DATA_DIR = 'acsync-service';
 
-interface ServeFlags {
+export interface ServeFlags {
   port: string;
   host: string;
   dataDir: string;
@@ -26,23 +23,6 @@ interface ServeFlags {
   logFormat?: string;
 }
 
-export function registerServe(program: Command): void {
-  program
-    .command('serve')
-    .description('run acsync as a service: a JSON API (OpenAPI at /openapi.json) for connectors, schedules and runs')
-    .option('--port <n>', 'port to listen on', String(DEFAULT_PORT))
-    .option('--host <address>', 'address to listen on; beyond 127.0.0.1 a bearer token is required', '127.0.0.1')
-    .option('--data-dir <dir>', 'the service folder: embedded database, master key, default DuckDB copies', DEFAULT_DATA_DIR)
-    .option('--queue <url>', 'postgres://… to share connectors and runs with other serve and worker processes (runs then go to `acsync worker`)')
-    .option('--token-file <file>', 'file holding the bearer token the API requires (or env ACSYNC_API_TOKEN)')
-    .option('--webhook <url>', "receives every connector's failed and partial runs, and its recoveries")
-    .option('--concurrency <n>', 'runs at once in this process (runs of one account never overlap)', '2')
-    .addOption(new Option('--rate <n>', 'requests per second (above 5 only for a simulator on this machine)').hideHelp())
-    .option('--log-format <format>', 'text or json', 'text')
-    .action(async (flags: ServeFlags) => {
-      process.exitCode = await runCli(flags.logFormat, (logger) => runServe(flags, logger));
-    });
-}
 
 function readToken(flags: ServeFlags): string | null {
   if (flags.tokenFile !== undefined) {
@@ -60,7 +40,7 @@ function readToken(flags: ServeFlags): string | null {
   return fromEnv ? fromEnv : null;
 }
 
-async function runServe(flags: ServeFlags, logger: Logger): Promise<number> {
+export async function runServe(flags: ServeFlags, logger: Logger): Promise<number> {
   const port = flags.port === '0' ? 0 : parsePositiveNumber(flags.port, '--port', 65_535);
   const concurrency = parsePositiveNumber(flags.concurrency, '--concurrency', 32) ?? 2;
   const requestsPerSecond = parsePositiveNumber(flags.rate, '--rate');

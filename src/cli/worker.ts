@@ -7,19 +7,18 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Option, type Command } from 'commander';
 import { ConfigError } from '../core/errors.js';
 import { runConnectorJob } from '../service/api/runner.js';
 import { MASTER_KEY_FILE } from '../service/api/secrets.js';
 import { prepareApi } from '../service/api/server.js';
 import type { RunJobHandler, ServiceDb } from '../service/jobs.js';
-import { DEFAULT_QUEUE_TIMING, isPostgresUrl, openService } from '../service/queue/index.js';
+import { DEFAULT_DATA_DIR, DEFAULT_QUEUE_TIMING } from '../service/defaults.js';
+import { isPostgresUrl, openService } from '../service/queue/index.js';
 import { parsePositiveNumber } from './config.js';
-import { EXIT, runCli } from './exit.js';
+import { EXIT } from './exit.js';
 import type { Logger } from './log.js';
-import { DEFAULT_DATA_DIR } from './serve.js';
 
-interface WorkerFlags {
+export interface WorkerFlags {
   queue?: string;
   concurrency?: string;
   dataDir?: string;
@@ -41,24 +40,8 @@ interface HandlerModule {
   createRunJobHandler?: (context: WorkerContext) => RunJobHandler;
 }
 
-export function registerWorker(program: Command): void {
-  program
-    .command('worker')
-    .description('take sync jobs from the service queue shared with acsync serve --queue, and run them')
-    .option('--queue <url>', 'PostgreSQL URL of the service database, as given to acsync serve --queue (env ACSYNC_QUEUE)')
-    .option('--concurrency <n>', 'syncs run at once, of different accounts (default 1)')
-    .option('--data-dir <dir>', `the service folder holding its master.key, unless ACSYNC_MASTER_KEY is set as for acsync serve (default ${DEFAULT_DATA_DIR})`)
-    .option('--lease <seconds>', `how long the job of a worker that died waits before another worker takes it (default ${DEFAULT_QUEUE_TIMING.leaseSeconds})`)
-    .addOption(new Option('--poll <seconds>', 'how often an idle worker looks for a job').hideHelp())
-    .addOption(new Option('--handler <module>', 'a module whose createRunJobHandler runs the jobs instead of the service runner (tests)').hideHelp())
-    .addOption(new Option('--rate <n>', 'requests per second (above 5 only for a simulator on this machine)').hideHelp())
-    .option('--log-format <format>', 'text or json', 'text')
-    .action(async (flags: WorkerFlags) => {
-      process.exitCode = await runCli(flags.logFormat, (logger) => runWorker(flags, logger));
-    });
-}
 
-async function runWorker(flags: WorkerFlags, logger: Logger): Promise<number> {
+export async function runWorker(flags: WorkerFlags, logger: Logger): Promise<number> {
   const queue = flags.queue ?? process.env.ACSYNC_QUEUE;
   if (!queue) throw new ConfigError('acsync worker needs --queue postgres://… (or ACSYNC_QUEUE): the database shared with acsync serve --queue');
   if (!isPostgresUrl(queue)) throw new ConfigError('--queue must be a PostgreSQL URL (postgres://user:password@host:port/database)');

@@ -13,6 +13,7 @@ import { ConfigError } from '../../core/errors.js';
 import { redactUri, registerSecret } from '../../core/secrets.js';
 import { isValidTimeZone } from '../../core/time-zone.js';
 import { openDestination } from '../../destinations/index.js';
+import { destinationKind } from '../../destinations/kinds.js';
 import type { JobQueue, Schedule, ServiceDb } from '../jobs.js';
 import { HttpError, notFound } from './errors.js';
 import type { ConnectorBody, ConnectorCreateInput, ConnectorUpdateInput, ScheduleValue } from './schemas.js';
@@ -90,21 +91,20 @@ export function queueSchedule(schedule: ScheduleValue | undefined): Schedule | n
 }
 
 /** A destination URI checked by the destinations' own parser; local paths made absolute against the data folder. */
-export function resolveDestination(uri: string | undefined, id: string, dataDir: string): string {
+export async function resolveDestination(uri: string | undefined, id: string, dataDir: string): Promise<string> {
   if (uri === undefined) {
     const copies = join(resolve(dataDir), 'copies');
     mkdirSync(copies, { recursive: true });
     return `duckdb:${join(copies, `${id}.duckdb`)}`;
   }
   let value = uri.trim();
-  const local = /^(duckdb|parquet):(.*)$/.exec(value) ?? (/\.(duckdb|db)$/i.test(value) && !value.includes('://') ? [value, 'duckdb', value] : null);
-  if (local) {
-    const [, kind, path = ''] = local;
-    if (path !== '' && !isAbsolute(path)) value = `${kind}:${resolve(dataDir, path)}`;
-    else value = `${kind}:${path}`;
+  const named = destinationKind(value);
+  if (named?.kind === 'duckdb' || named?.kind === 'parquet') {
+    const path = named.target;
+    value = `${named.kind}:${path !== '' && !isAbsolute(path) ? resolve(dataDir, path) : path}`;
   }
   try {
-    openDestination(value);
+    await openDestination(value);
   } catch (error) {
     if (error instanceof ConfigError) throw new HttpError(400, error.message.replace(/--dest/g, 'destination'));
     throw error;
@@ -184,7 +184,7 @@ export async function createConnector(context: ApiContext, input: ConnectorCreat
   const baseUrl = checkUrl(input.url, key);
   const tables = resolveTables(input.tables);
   const schedule = queueSchedule(input.schedule);
-  const destination = resolveDestination(input.destination, id, context.dataDir);
+  const destination = await resolveDestination(input.destination, id, context.dataDir);
   const timeZone = checkTimeZone(input.timeZone);
   const { rows } = await context.db
     .query<ConnectorRow>(
@@ -224,7 +224,7 @@ export async function updateConnector(context: ApiContext, id: string, input: Co
   const schedule = queueSchedule(scheduleValue);
   // The masked form sent back unchanged keeps the stored destination (its password included).
   const destination = input.destination !== undefined && input.destination !== before.destination_shown
-    ? resolveDestination(input.destination, id, context.dataDir)
+    ? await resolveDestination(input.destination, id, context.dataDir)
     : undefined;
   const timeZone = input.timeZone !== undefined ? checkTimeZone(input.timeZone) : before.time_zone;
   const { rows } = await context.db

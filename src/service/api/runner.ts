@@ -69,7 +69,7 @@ async function runJob(options: RunnerOptions, job: RunJob, signal: AbortSignal):
         key: secrets.key,
         ...(options.requestsPerSecond !== undefined && { requestsPerSecond: options.requestsPerSecond }),
       },
-      destination: openDestination(secrets.destination),
+      destination: await openDestination(secrets.destination),
       tables: chosen,
       modes,
       fullRefresh: job.kind === 'full_refresh' ? new Set(chosen.map((t) => t.name)) : new Set(),

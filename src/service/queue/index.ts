@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import type { JobQueue, ServiceDb } from '../jobs.js';
 import { inProcessAccountLocks, postgresAccountLocks } from './account-locks.js';
 import { openEmbeddedDb, openPostgresDb, type OpenDb } from './database.js';
-import { DEFAULT_QUEUE_TIMING, PgBossJobQueue, type QueueTiming } from './job-queue.js';
+import { DEFAULT_QUEUE_TIMING, type QueueTiming } from '../defaults.js';
+import { PgBossJobQueue } from './job-queue.js';
 
-export { DEFAULT_QUEUE_TIMING, type QueueTiming } from './job-queue.js';
+export { DEFAULT_QUEUE_TIMING, type QueueTiming } from '../defaults.js';
 
 export interface ServiceOptions {
   /** A PostgreSQL URL (`postgres://…`); without it the database is embedded in `dataDir`. */

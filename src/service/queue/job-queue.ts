@@ -17,24 +17,12 @@ import type { JobQueue, RunJobHandler, RunKind, Schedule, ServiceDb } from '../j
 import type { AccountLocks } from './account-locks.js';
 import { executorOf, type SqlExecutor } from './database.js';
 import { nextDue, SCHEDULES_DDL, SCHEDULES_TABLE, scheduleOf, validateSchedule, type ScheduleRow } from './schedules.js';
+import type { QueueTiming } from '../defaults.js';
 
 /** pg-boss's tables live in a schema of their own, beside the service's. */
 export const BOSS_SCHEMA = 'acsync_pgboss';
 const QUEUE_NAME = 'acsync-runs';
 const JOBS = `${BOSS_SCHEMA}.job`;
-
-export interface QueueTiming {
-  /** How long a job stays its worker's without a heartbeat: after a kill -9, the run is taken again after this. */
-  readonly leaseSeconds: number;
-  /** How often an idle worker looks for a job. */
-  readonly pollSeconds: number;
-  /** How long a job whose account is busy waits before a worker tries it again. */
-  readonly busyRetrySeconds: number;
-  /** How often this process looks for due schedules. */
-  readonly scheduleTickSeconds: number;
-}
-
-export const DEFAULT_QUEUE_TIMING: QueueTiming = { leaseSeconds: 60, pollSeconds: 2, busyRetrySeconds: 5, scheduleTickSeconds: 10 };
 
 /** How often a job may be taken again after a lost lease before pg-boss gives up on it. */
 const MAX_TAKEOVERS = 100;
