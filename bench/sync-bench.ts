@@ -5,6 +5,7 @@
  *   npm run bench -- --unthrottled [--contacts 10000] [--dest …]     (no rate limit, no latency: acsync's own cost)
  *   npm run bench -- --mutate 100 …     then change the account (100 changes) and sync again: the incremental run's cost
  *                                       against the first (full) sync's, per table, and an unchanged account's after it
+ *   npm run bench -- --heap …           also the peaks of the sync's V8 heap and external memory (what RSS holds besides is native)
  *
  * The simulator runs in this process; the sync runs as a user runs it, `node bin/acsync.js sync` in a child
  * process (built by `npm run bench`), so its peak RSS is acsync's alone. The last line printed is one JSON object.
@@ -28,25 +29,39 @@ const { values: args } = parseArgs({
     mutate: { type: 'string' },
     // The simulator's limiter: `bucket` (bursts, Retry-After 1) or `window` (strict 5 in any second, Retry-After 30).
     limiter: { type: 'string', default: 'bucket' },
+    // Also the peaks of the sync's V8 heap, external memory and array buffers (bench/support/memory-peaks.js).
+    heap: { type: 'boolean', default: false },
   },
 });
 
 const RATE = MAX_REQUESTS_PER_SECOND;
 const unthrottled = args.unthrottled;
 
+/** Peaks of the sync's memory figures, MB (bench/support/memory-peaks.js). */
+interface MemoryPeaks {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
+
 interface Summary {
   status: string;
   tables: { table: string; mode: string; rows: number; requests: number; status: string; error?: string }[];
   seconds: number;
   peakRssMb: number;
+  memory?: MemoryPeaks;
 }
 
 /** Runs `acsync sync` and returns its JSON summary line. */
 async function runSync(url: string, key: string, dest: string): Promise<Summary> {
   const flags = ['sync', '--url', url, '--key', key, '--dest', dest, '--log-format', 'json'];
   if (unthrottled) flags.push('--rate', '100000');
-  const child = spawn(process.execPath, ['bin/acsync.js', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const node = args.heap ? ['--import', './bench/support/memory-peaks.js'] : [];
+  const child = spawn(process.execPath, [...node, 'bin/acsync.js', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
   let summary: Summary | undefined;
+  let memory: MemoryPeaks | undefined;
   let buffer = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
@@ -60,12 +75,13 @@ async function runSync(url: string, key: string, dest: string): Promise<Summary>
       }
       const entry = JSON.parse(line) as Record<string, unknown>;
       if (entry.event === 'summary') summary = entry as unknown as Summary;
+      else if (entry.event === 'memory-peaks') memory = entry as unknown as MemoryPeaks;
       else if (entry.level !== 'info') process.stderr.write(`${String(entry.level)}: ${String(entry.message)}\n`);
     }
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0 || !summary) throw new Error(`acsync sync exited with ${code}`);
-  return summary;
+  return memory ? { ...summary, memory } : summary;
 }
 
 async function destinationUri(dir: string): Promise<{ uri: string; stop(): Promise<void> }> {
@@ -116,11 +132,20 @@ try {
     rowsPerSecond: Math.round(rows / seconds),
     throttled: (stats.byStatus['429'] ?? 0) + (stats.byStatus['503'] ?? 0),
     peakRssMb: summary.peakRssMb,
+    ...(summary.memory && {
+      peakHeapUsedMb: summary.memory.heapUsed,
+      peakHeapTotalMb: summary.memory.heapTotal,
+      peakExternalMb: summary.memory.external,
+    }),
   };
   console.log(`requests ${requests} (per-table minimum ${minRequests}, ratio ${round(requests / minRequests, 3)})`);
   if (!unthrottled) console.log(`floor ${figures.floorSeconds} s at ${RATE}/s; wall ${figures.wallSeconds} s; wall/floor ${figures.wallOverFloor}`);
   else console.log(`wall ${figures.wallSeconds} s`);
   console.log(`rows ${rows} (${figures.rowsPerSecond} rows/s); 429s ${figures.throttled}; peak RSS of acsync ${figures.peakRssMb} MB`);
+  if (summary.memory) {
+    const { heapUsed, heapTotal, external } = summary.memory;
+    console.log(`peaks of acsync's V8 heap: ${heapUsed} MB used of ${heapTotal} MB; external ${external} MB; the rest of RSS is native (Node, DuckDB)`);
+  }
   if (args.mutate !== undefined) {
     const changes = Number(args.mutate);
     const applied = simulator.mutate(Number(args.seed) + 1, changes);

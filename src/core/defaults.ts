@@ -31,5 +31,11 @@ export const DEFAULT_BATCH_SECONDS = 2;
 /** Offset pages requested ahead of the one being read, per stream, where the total is known. */
 export const DEFAULT_PREFETCH = 4;
 
+/**
+ * Heap in use (MB) past which a sync asks V8 for a full collection (engine/heap.ts): the pages a run holds at
+ * once are a few tens of MB, and without it V8 lets their garbage grow the heap several times larger.
+ */
+export const HEAP_CEILING_MB = 40;
+
 /** Where `sync` writes when no destination is given: the embedded DuckDB file. */
 export const DEFAULT_DEST = 'duckdb:activecampaign.duckdb';

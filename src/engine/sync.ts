@@ -21,9 +21,10 @@ import type {
   TableWriter,
   TypedRow,
 } from '../core/contract.js';
-import { DEFAULT_BATCH_ROWS, DEFAULT_BATCH_SECONDS, DEFAULT_PREFETCH } from '../core/defaults.js';
+import { DEFAULT_BATCH_ROWS, DEFAULT_BATCH_SECONDS, DEFAULT_PREFETCH, HEAP_CEILING_MB } from '../core/defaults.js';
 import { CursorTracker, completesCopy, type TableSelection } from './cursor.js';
 import { joinedColumns, readJoinedList } from './joined-refresh.js';
+import { HeapCeiling } from './heap.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
 import { MAX_ROUNDS, QUIET_ROUNDS, SEAM_ROWS, SeamWatch } from './ties.js';
 import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
@@ -116,6 +117,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     signal,
     parentCollectors: new Map(),
     parentFeeds: new Map(),
+    heap: new HeapCeiling(HEAP_CEILING_MB * 1024 * 1024),
   };
 
   // Per-parent streams wait for the rows of their parent endpoint when another stream of this run reads it.
@@ -185,6 +187,8 @@ interface RunContext {
    * parent stream's id and by the per-parent stream's id. */
   readonly parentCollectors: Map<string, ParentRows>;
   readonly parentFeeds: Map<string, ParentRows>;
+  /** Checked once a page: keeps the heap near what the run holds. */
+  readonly heap: HeapCeiling;
 }
 
 interface StreamResult {
@@ -311,6 +315,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
      * `at`, so the stream has one checkpoint and resumes from it (a protocol's STATE covers all its tables).
      */
     const take = async (page: Page, at: StreamPosition): Promise<void> => {
+      ctx.heap.check();
       const pageOffset = (page.rows[0] ? recordOffset(page.rows[0]) : null) ?? ctx.accountOffset;
       let due = false;
       for (const run of tables) {
