@@ -79,25 +79,30 @@ const screen = (session: Session) => tmux('capture-pane', '-p', '-t', session.na
 /** The scrollback and the screen, lines the terminal wrapped joined again. */
 const history = (session: Session) => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', session.name).split('\n');
 
-/** Samples the screen until `done` holds for one (or the ceiling passes). */
+/** The CLI's exit status once it has exited (a signal's name if one ended it), else ''. */
+function ended(session: Session): string {
+  // The pane is dead when its terminal closes, which may come before tmux has the process's status.
+  return tmux('display-message', '-p', '-t', session.name, '#{pane_dead_status}#{pane_dead_signal}').trim();
+}
+
+/** Samples the screen until `done` holds for one; fails if the CLI exits first or the ceiling passes. */
 async function watch(session: Session, done: (lines: string[]) => boolean): Promise<void> {
   const end = Date.now() + CEILING_MS;
   while (Date.now() < end) {
     const lines = screen(session);
     session.screens.push(lines);
     if (done(lines)) return;
+    if (ended(session) !== '') assert.fail(`${session.name}: the CLI exited first:\n${lines.join('\n')}`);
     await sleep(200);
   }
   assert.fail(`${session.name}: not there after ${CEILING_MS / 1000} s:\n${session.screens.at(-1)?.join('\n')}`);
 }
 
-/** Waits for the CLI to exit; its exit status (a signal's name if one ended it). */
+/** Waits for the CLI to exit; its exit status. */
 async function exitStatus(session: Session): Promise<string> {
-  // The pane is dead when its terminal closes, which may come before tmux has the process's status.
-  const ended = () => tmux('display-message', '-p', '-t', session.name, '#{pane_dead_status}#{pane_dead_signal}').trim();
-  await watch(session, () => ended() !== '');
+  await watch(session, () => ended(session) !== '');
   session.screens.push(screen(session));
-  return ended();
+  return ended(session);
 }
 
 /** The table a line is about, when it starts with a table's name (a live line, a summary row). */
