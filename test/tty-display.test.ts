@@ -1,10 +1,10 @@
 /**
- * The live display of `acsync sync` in a real terminal: tmux at 80×24 (and 60 columns, 60×12) runs the built CLI against the simulator
- * (300 ms latency at 5 requests/s, so the display is live for several seconds, and no sideloads plus deals the
- * key may not manage, so the run warns). The screen is sampled while it runs and read with its scrollback after:
- * no table has two lines on a screen, every warning is there in full, the history keeps the summary once and no
- * frame of the live display, and Ctrl-C shows the stopped tables as interrupted. Needs `tmux` (`.ci/run`
- * installs it) and a built CLI.
+ * The live display of `acsync sync` in a real terminal: tmux at 80×24 (and 60 columns, and 60×12) runs the built
+ * CLI against the simulator (300 ms latency at 5 requests/s, so the display is live for several seconds; no
+ * sideloads and deals the key may not manage, so the run warns). The screen is sampled while it runs and read
+ * with its scrollback after: no table has two lines on a screen, every warning is there in full, the history keeps
+ * the summary once and no frame of the live display, and Ctrl-C shows the stopped tables as interrupted. Needs
+ * `tmux` (`.ci/run` installs it) and a built CLI.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
