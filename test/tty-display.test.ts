@@ -1,10 +1,10 @@
 /**
- * The live display of `acsync sync` in a real terminal: tmux at 80×24 (and 60 columns, 60×12) runs the built CLI against the simulator
- * (300 ms latency at 5 requests/s, so the display is live for several seconds, and no sideloads plus deals the
- * key may not manage, so the run warns). The screen is sampled while it runs and read with its scrollback after:
- * no table has two lines on a screen, every warning is there in full, the history keeps the summary once and no
- * frame of the live display, and Ctrl-C shows the stopped tables as interrupted. Needs `tmux` (`.ci/run`
- * installs it) and a built CLI.
+ * The live display of `acsync sync` in a real terminal: tmux at 80×24 (and 60 columns, and 60×12) runs the built
+ * CLI against the simulator (300 ms latency at 5 requests/s, so the display is live for several seconds; no
+ * sideloads and deals the key may not manage, so the run warns). The screen is sampled while it runs and read
+ * with its scrollback after: no table has two lines on a screen, every warning is there in full, the history keeps
+ * the summary once and no frame of the live display, and Ctrl-C shows the stopped tables as interrupted. Needs
+ * `tmux` (`.ci/run` installs it) and a built CLI.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -48,7 +48,7 @@ before(async () => {
   } catch {
     throw new Error('this test needs tmux (Debian package tmux; .ci/run installs it)');
   }
-  // The pane stays after the CLI exits, to be read with its exit status; the history holds every line.
+  // The pane stays after the CLI exits, to be read; the history holds every line.
   writeFileSync(join(dir, 'tmux.conf'), 'set -g remain-on-exit on\nset -g history-limit 50000\n');
   sim = await startSimulator({ ...ACCOUNT, latencyMs: 300, rateLimit: 5 });
 });
@@ -69,9 +69,14 @@ interface Session {
   readonly screens: string[][];
 }
 
-/** Starts `acsync sync` (the key from the environment) in its own session, 80×24 unless said otherwise. */
+/**
+ * Starts `acsync sync` (the key from the environment) in its own session, 80×24 unless said otherwise. A shell
+ * prints its exit status when it ends: tmux's own (pane_dead_status) is sometimes never collected. The shell
+ * catches Ctrl-C, which reaches the whole foreground group, to outlive the CLI it stops.
+ */
 function startSync(name: string, columns = 80, rows = 24): Session {
-  tmux('new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', name, process.execPath, BIN, 'sync', '--url', simulator().url, '--dest', `duckdb:${join(dir, `${name}.duckdb`)}`);
+  const sync = [process.execPath, BIN, 'sync', '--url', simulator().url, '--dest', `duckdb:${join(dir, `${name}.duckdb`)}`];
+  tmux('new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', name, 'sh', '-c', 'trap : INT; "$@"; echo "[acsync exited $?]"', 'sh', ...sync);
   return { name, screens: [] };
 }
 
@@ -79,25 +84,32 @@ const screen = (session: Session) => tmux('capture-pane', '-p', '-t', session.na
 /** The scrollback and the screen, lines the terminal wrapped joined again. */
 const history = (session: Session) => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', session.name).split('\n');
 
-/** Samples the screen until `done` holds for one (or the ceiling passes). */
+/** The CLI's exit status once it has exited (the line its shell prints), else undefined. */
+function exitOf(lines: readonly string[]): string | undefined {
+  for (const line of lines) {
+    const exited = /^\[acsync exited (\d+)\]$/.exec(line.trim());
+    if (exited) return exited[1];
+  }
+  return undefined;
+}
+
+/** Samples the screen until `done` holds for one; fails if the CLI exits first or the ceiling passes. */
 async function watch(session: Session, done: (lines: string[]) => boolean): Promise<void> {
   const end = Date.now() + CEILING_MS;
   while (Date.now() < end) {
     const lines = screen(session);
     session.screens.push(lines);
     if (done(lines)) return;
+    if (exitOf(lines) !== undefined) assert.fail(`${session.name}: the CLI exited first:\n${lines.join('\n')}`);
     await sleep(200);
   }
   assert.fail(`${session.name}: not there after ${CEILING_MS / 1000} s:\n${session.screens.at(-1)?.join('\n')}`);
 }
 
-/** Waits for the CLI to exit; its exit status (a signal's name if one ended it). */
-async function exitStatus(session: Session): Promise<string> {
-  // The pane is dead when its terminal closes, which may come before tmux has the process's status.
-  const ended = () => tmux('display-message', '-p', '-t', session.name, '#{pane_dead_status}#{pane_dead_signal}').trim();
-  await watch(session, () => ended() !== '');
-  session.screens.push(screen(session));
-  return ended();
+/** Waits for the CLI to exit; its exit status. */
+async function exitStatus(session: Session): Promise<string | undefined> {
+  await watch(session, (lines) => exitOf(lines) !== undefined);
+  return exitOf(session.screens.at(-1) ?? []);
 }
 
 /** The table a line is about, when it starts with a table's name (a live line, a summary row). */
@@ -128,6 +140,7 @@ const KEPT = [
   /^table +mode +status +rows +conversion NULLs$/,
   /^[a-z_]+ +(full|incremental) +(success|failed|skipped|interrupted) +\d+( +\d+)?$/,
   /^(success|partial|failed|interrupted): \d+ rows in /,
+  /^\[acsync exited \d+\]$/,
   /^Pane is dead/,
   /^$/,
 ];
