@@ -29,6 +29,7 @@ import {
   type ApiContext,
 } from './connectors.js';
 import { testConnection } from './connection-test.js';
+import { registerConsole } from './console.js';
 import { FINISHED, getRun, listRuns, queueRun, readLogs, requestCancel } from './runs.js';
 import * as s from './schemas.js';
 
@@ -296,6 +297,8 @@ export function createApp(options: AppOptions): OpenAPIHono {
     await getRun(db, id, runId);
     return runEvents(c, options, id, runId);
   });
+
+  registerConsole(app, options);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
