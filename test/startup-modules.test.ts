@@ -24,8 +24,8 @@ const HEAVY = [
   /^hono$/,
   /^@hono\//,
   /^zod$/,
-  /^cli-progress$/,
   /^croner$/,
+  /^pg-boss$/,
 ];
 
 const entry = fileURLToPath(new URL('./support/cli-entry.ts', import.meta.url));
