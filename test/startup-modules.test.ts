@@ -25,7 +25,6 @@ const HEAVY = [
   /^@hono\//,
   /^zod$/,
   /^croner$/,
-  /^pg-boss$/,
 ];
 
 const entry = fileURLToPath(new URL('./support/cli-entry.ts', import.meta.url));
