@@ -129,6 +129,21 @@ describe('permissions', () => {
     }
   });
 
+  test('a default sync with Deals denied skips every deal table (the sideload probe included) and copies the rest', async () => {
+    // The probe of /deals' sideloads is denied like the reads: no verdict, the deal tables fail each on their own.
+    const denied = await startSimulator({ seed: 7, contacts: 50, rateLimit: 0, deny: ['Deals'] });
+    const file = join(dir, 'no-deals.duckdb');
+    try {
+      const result = await runCli(['sync', '--url', denied.url, '--key', denied.key, '--dest', `duckdb:${file}`]);
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(result.stdout, /^deals\s+\w+\s+skipped/m);
+      assert.match(result.stderr, /deals: the key may not read \/deals: grant the "Deals" permission/);
+      assert.equal((await readDuckDbTable(file, table('contacts'))).length, denied.account.count('contacts'));
+    } finally {
+      await denied.close();
+    }
+  });
+
   test('check passes with exit 0 when every table is readable', async () => {
     const result = await runCli(['check', '--url', sim.url, '--key', sim.key]);
     assert.equal(result.code, 0, result.stderr);

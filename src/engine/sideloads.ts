@@ -8,6 +8,7 @@
 import type { ActiveCampaignClient } from '../activecampaign/client.js';
 import { PAGE_LIMIT } from '../activecampaign/pages.js';
 import type { Endpoint, TableDef } from '../catalog/index.js';
+import { ApiError } from '../core/errors.js';
 import type { TableSelection } from './cursor.js';
 
 /** How a table reads a sideload in a given mode: the endpoint, the include path and the arrays it needs. */
@@ -90,7 +91,15 @@ export async function probeSideloads(
       limit: String(PAGE_LIMIT),
       ...(endpoint.paging === 'keyset' ? { id_greater: '0' } : { offset: '0' }),
     };
-    const body = await client.get(endpoint.path, params, signal);
+    let body: Record<string, unknown>;
+    try {
+      body = await client.get(endpoint.path, params, signal);
+    } catch (error) {
+      // A key that may not read the endpoint gives no verdict: its tables fail on their own read, each with the
+      // permission to grant, and the run goes on with the others (a partial run), as for any denied area.
+      if (error instanceof ApiError && error.kind === 'permission') continue;
+      throw error;
+    }
     const parents = Array.isArray(body[endpoint.envelope]) ? (body[endpoint.envelope] as Record<string, unknown>[]) : [];
     for (const use of uses) verdicts.set(verdictKey(use), sideloadProblem(body, parents, use));
   }
