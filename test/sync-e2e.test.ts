@@ -152,7 +152,7 @@ describe('permissions', () => {
 
   test('check probes what a sync relies on, and --log-format json prints one JSON document', async () => {
     const text = await runCli(['check', '--url', sim.url, '--key', sim.key]);
-    assert.match(text.stdout, /^ok {6}\/contacts honours include=fieldValues,contactTags\.tag$/m);
+    assert.match(text.stdout, /^ok {6}\/contacts honours include=fieldValues,contactLists,contactTags\.tag$/m);
     assert.match(text.stdout, /^ok {6}\/deals honours filters\[updated_after\]$/m);
     // The simulated account has deals in pipelines the key may not manage: said, without failing the check.
     assert.match(text.stdout, /^warn {4}every deal is visible to the key \(first page\): \d+ of the first/m);
