@@ -155,7 +155,6 @@ async function recordRowCounts(options: RunnerOptions, connector: ConnectorRow, 
   try {
     const { destination } = openSecrets(options.box, connector);
     const counts = await countRows(destination, connector.tables.map((t) => t.name));
-    if (!counts) return;
     await options.db.transaction(async (tx) => {
       for (const [table, rows] of counts) {
         await tx.query(
