@@ -41,31 +41,15 @@ const connectorFields = {
 export const ConnectorCreate = z
   .object({
     ...connectorFields,
-    tables: connectorFields.tables.optional(),
-    destination: connectorFields.destination.optional(),
-    schedule: connectorFields.schedule.optional(),
-    fullRefreshEveryDays: connectorFields.fullRefreshEveryDays.optional(),
-    timeZone: connectorFields.timeZone.optional(),
-    webhookUrl: connectorFields.webhookUrl.optional(),
-    runNow: z.boolean().optional().openapi({ description: 'queue the first run at once (default true)' }),
+    runNow: z.boolean().openapi({ description: 'queue the first run at once (default true)' }),
   })
+  // Only the account is required: every other setting has a default.
+  .partial({ tables: true, destination: true, schedule: true, fullRefreshEveryDays: true, timeZone: true, webhookUrl: true, runNow: true })
   .strict()
   .openapi('ConnectorCreate');
 
-export const ConnectorUpdate = z
-  .object({
-    name: connectorFields.name.optional(),
-    url: connectorFields.url.optional(),
-    key: connectorFields.key.optional(),
-    tables: connectorFields.tables.optional(),
-    destination: connectorFields.destination.optional(),
-    schedule: connectorFields.schedule.optional(),
-    fullRefreshEveryDays: connectorFields.fullRefreshEveryDays.optional(),
-    timeZone: connectorFields.timeZone.optional(),
-    webhookUrl: connectorFields.webhookUrl.optional(),
-  })
-  .strict()
-  .openapi('ConnectorUpdate');
+/** Any subset of the settings; the others keep their value. */
+export const ConnectorUpdate = z.object(connectorFields).partial().strict().openapi('ConnectorUpdate');
 
 export const RunTable = z
   .object({
