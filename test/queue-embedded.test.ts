@@ -16,7 +16,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { getTable, type TableDef } from '../src/catalog/index.js';
 import { DuckDbDestination } from '../src/destinations/duckdb.js';
 import { runSync } from '../src/engine/run.js';
@@ -24,19 +23,10 @@ import type { RunJob, RunJobHandler } from '../src/service/jobs.js';
 import { openService, type Service } from '../src/service/queue/index.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { expectedRows, readDuckDbTable } from './support/oracle.js';
+import { waitUntil } from './support/wait.js';
 
 const TIMING = { leaseSeconds: 3, pollSeconds: 0.2, busyRetrySeconds: 0.3, scheduleTickSeconds: 0.3 };
 const TABLES = 'contacts,contacts_custom_fields_data';
-
-async function waitUntil<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, ceilingSeconds = 240): Promise<T> {
-  const giveUp = Date.now() + ceilingSeconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > giveUp) throw new Error(`gave up waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function tables(): TableDef[] {
   return TABLES.split(',').map((name) => getTable(name)!);

@@ -18,7 +18,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { getTable } from '../src/catalog/index.js';
 import type { ServiceDb } from '../src/service/jobs.js';
@@ -27,6 +26,7 @@ import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { startPostgres, type TestPostgres } from './support/postgres.js';
 import { expectedRows, readDuckDbTable } from './support/oracle.js';
 import { accountOf, QUEUE_TEST_DDL } from './support/queue-worker-handler.js';
+import { waitUntil } from './support/wait.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'acsync.js');
@@ -55,16 +55,6 @@ function startWorker(url: string, leaseSeconds: number): Worker {
 }
 
 /** Polls `check` until it returns a value; the ceiling only keeps a broken queue from hanging the test. */
-async function waitUntil<T>(what: string, check: () => Promise<T | undefined | null | false>, ceilingSeconds = 240,
-  diagnose: () => Promise<unknown> = async () => ''): Promise<T> {
-  const giveUp = Date.now() + ceilingSeconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > giveUp) throw new Error(`gave up waiting for ${what}: ${JSON.stringify(await diagnose())}`);
-    await sleep(200);
-  }
-}
 
 interface RunRow {
   job_id: string;

@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { getTable } from '../src/catalog/index.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { expectedRows, readDuckDbTable } from './support/oracle.js';
 import { startPostgres, type TestPostgres } from './support/postgres.js';
+import { waitUntil } from './support/wait.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const KEY = 'queue-e2e-key-7f3a9c2e5b1d4f6a8c0e2b4d6f8a1c3e5b7d9f1a3c5e7b9d';
@@ -39,16 +39,6 @@ function start(args: readonly string[]): Process {
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string | null>((resolveExit) => child.on('exit', (code, signal) => resolveExit(signal ?? code)));
   return { child, exited, output: () => output };
-}
-
-async function waitUntil<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, ceilingSeconds = 240): Promise<T> {
-  const giveUp = Date.now() + ceilingSeconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > giveUp) throw new Error(`gave up waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 interface RunBody {
