@@ -148,6 +148,12 @@ describe('the console', () => {
     assert.match(await contacts.locator('summary').innerText(), new RegExp(`${sim.account.count('contacts').toLocaleString('en-US')} rows`));
     await contacts.locator('summary').click();
     assert.match(await contacts.innerText(), /email/);
+    // The dbt sources offered for download: the connector's tables, relationships only among them.
+    const download = page.getByRole('link', { name: 'Download dbt sources' });
+    const sources = await (await fetch(`${base}${await download.getAttribute('href')}`)).text();
+    assert.match(sources, /^ {6}- name: contacts_tags$/m);
+    assert.match(sources, /to: source\('activecampaign', 'contacts'\)/);
+    assert.doesNotMatch(sources, /name: deals|source\('activecampaign', 'deals'\)/);
     const diagram = page.frameLocator('iframe.erd');
     await diagram.locator('svg').first().waitFor();
     await shot(page, 'console-tables');
