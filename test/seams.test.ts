@@ -1,8 +1,8 @@
-/** Seams between overlapping offset pages (src/engine/ties.ts): which ones are suspect, as pure logic. */
+/** Seams between overlapping offset pages (src/engine/seams.ts): which ones are suspect, as pure logic. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from '../src/activecampaign/pages.js';
-import { SEAM_ROWS, SeamWatch } from '../src/engine/ties.js';
+import { SEAM_ROWS, SeamWatch } from '../src/engine/seams.js';
 
 /** A page of `ids` starting at `start`, each row with the order key `cdate` from `dates` (default: its id). */
 function page(start: number, ids: number[], dates: (id: number) => string = (id) => `d${id}`): Page {

@@ -56,7 +56,7 @@ export interface Endpoint {
    * The key of the order sent in `params` when it can tie (deals by `cdate`): offset pages may then overlap and
    * skip rows where ties cross a page seam, or where rows were removed between two requests; for an incremental
    * table a skipped row stays missing, so the engine reads overlapping pages, checks each seam and re-reads
-   * around the suspect ones (engine/ties.ts).
+   * around the suspect ones (engine/seams.ts).
    */
   readonly tiesOn?: string;
   /** The ActiveCampaign permission a key needs to read it (check and skip messages). */

@@ -26,7 +26,7 @@ import { CursorTracker, completesCopy, type TableSelection } from './cursor.js';
 import { joinedColumns, readJoinedList } from './joined-refresh.js';
 import { HeapCeiling } from './heap.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
-import { MAX_ROUNDS, QUIET_ROUNDS, SEAM_ROWS, SeamWatch } from './ties.js';
+import { MAX_ROUNDS, QUIET_ROUNDS, SEAM_ROWS, SeamWatch } from './seams.js';
 import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
 import { readChildrenOfParents } from './per-parent.js';
 import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
@@ -448,7 +448,7 @@ async function joinedRefresh(run: TableRun, ctx: RunContext, requests: { count: 
 }
 
 /**
- * Re-reads the two pages around each suspect seam (engine/ties.ts) until no new row appears for QUIET_ROUNDS
+ * Re-reads the two pages around each suspect seam (./seams.ts) until no new row appears for QUIET_ROUNDS
  * rounds, or the stream holds as many distinct rows as the API announced. Returns the requests made.
  */
 async function rereadSeams(
