@@ -1,15 +1,9 @@
 /** The incremental cursor's rules (src/engine/cursor.ts), as pure functions. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { getTable, type TableDef } from '../src/catalog/index.js';
 import type { TableState } from '../src/core/contract.js';
 import { CursorTracker, chooseModes, completesCopy, passStart, updatedAfter, withStartDate, type ModeChoice } from '../src/engine/cursor.js';
-
-function table(name: string): TableDef {
-  const found = getTable(name);
-  assert.ok(found, `catalog lacks ${name}`);
-  return found;
-}
+import { table } from './support/catalog.js';
 
 const contacts = table('contacts');
 const lists = table('lists');

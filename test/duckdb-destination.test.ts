@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBDateValue, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ConfigError } from '../src/core/errors.js';
-import { TABLES, getTable } from '../src/catalog/index.js';
+import { TABLES} from '../src/catalog/index.js';
 import type { TableDef } from '../src/catalog/index.js';
 import { DuckDbDestination } from '../src/destinations/duckdb.js';
 import { columnList, quoteIdentifier, stagingName } from '../src/destinations/sql.js';
@@ -23,14 +23,9 @@ import type { RunRecord, TableState, TypedRow, TypedValue } from '../src/core/co
 import { rowConverter } from '../src/engine/typing.js';
 import { destinationContract } from './destination-contract.js';
 import { watchChild } from './support/child.js';
+import { table } from './support/catalog.js';
 
 const CHILD_MODE = process.env.ACSYNC_DUCKDB_TEST_CHILD;
-
-function table(name: string): TableDef {
-  const found = getTable(name);
-  assert.ok(found, `catalog lacks ${name}`);
-  return found;
-}
 
 const contacts = table('contacts');
 const convertContact = rowConverter(contacts);

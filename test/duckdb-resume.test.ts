@@ -14,8 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { TABLES, getTable } from '../src/catalog/index.js';
-import type { TableDef } from '../src/catalog/index.js';
+import { TABLES} from '../src/catalog/index.js';
 import type { TableState } from '../src/core/contract.js';
 import { DuckDbDestination } from '../src/destinations/duckdb.js';
 import { ChunkBuilder, appendChunks } from '../src/destinations/duckdb-chunks.js';
@@ -24,12 +23,7 @@ import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { rowsFor, sortedByKey } from './destination-contract.js';
 import { runCli, startCli, type CliResult } from './support/cli.js';
 import { expectedRows, readDuckDbTable } from './support/oracle.js';
-
-function table(name: string): TableDef {
-  const found = getTable(name);
-  assert.ok(found, `catalog lacks ${name}`);
-  return found;
-}
+import { table } from './support/catalog.js';
 
 function fullState(runId: string, rows: number, stream: string): TableState {
   return { mode: 'full', inProgress: { runId, mode: 'full', stream, position: { offset: rows, rows } } };

@@ -10,20 +10,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { TABLES, type TableDef } from '../src/catalog/index.js';
+import { type TableDef } from '../src/catalog/index.js';
 import type { TypedRow } from '../src/core/contract.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { runCli } from './support/cli.js';
 import { readDuckDbTable, sortByKey } from './support/oracle.js';
+import { table } from './support/catalog.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'acsync-methods-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const table = (name: string): TableDef => {
-  const found = TABLES.find((t) => t.name === name);
-  assert.ok(found, name);
-  return found;
-};
 const NEW_METHODS = ['lists_contacts', 'contacts_list_activity', 'deals_activities'].map(table);
 
 async function sync(sim: Simulator, file: string, ...extra: string[]) {

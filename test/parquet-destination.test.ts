@@ -13,7 +13,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { ConfigError } from '../src/core/errors.js';
-import { TABLES, getTable } from '../src/catalog/index.js';
+import { TABLES} from '../src/catalog/index.js';
 import type { TableDef } from '../src/catalog/index.js';
 import { openDestination } from '../src/destinations/index.js';
 import type { Manifest } from '../src/destinations/lake-layout.js';
@@ -28,14 +28,9 @@ import { currentFiles, queryParquet, readManifest, readParquetTable } from './su
 import { startS3 } from './support/s3.js';
 import type { TestS3 } from './support/s3.js';
 import { watchChild } from './support/child.js';
+import { table } from './support/catalog.js';
 
 const CHILD_MODE = process.env.ACSYNC_PARQUET_TEST_CHILD;
-
-function table(name: string): TableDef {
-  const found = getTable(name);
-  assert.ok(found, `catalog lacks ${name}`);
-  return found;
-}
 
 const contacts = table('contacts');
 const fieldValues = table('contacts_custom_fields_data');

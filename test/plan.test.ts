@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TABLES, getTable, type ReplicationMode } from '../src/catalog/index.js';
+import { TABLES, type ReplicationMode } from '../src/catalog/index.js';
 import type { TableState } from '../src/core/contract.js';
 import { planStreams } from '../src/engine/plan.js';
+import { table } from './support/catalog.js';
 
-const table = (name: string) => {
-  const t = getTable(name);
-  assert.ok(t, name);
-  return t;
-};
 const select = (...entries: [string, ReplicationMode][]) => entries.map(([name, mode]) => ({ table: table(name), mode }));
 const options = { overlapSeconds: 86_400, accountTime: { timeZone: null, offsetMinutes: -180 } };
 

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../src/core/errors.js';
-import { TABLES, getTable } from '../src/catalog/index.js';
-import type { TableDef } from '../src/catalog/index.js';
+import { TABLES} from '../src/catalog/index.js';
 import { openDestination } from '../src/destinations/index.js';
 import { PostgresDestination } from '../src/destinations/postgres.js';
 import { copyDate, copyTextValue, copyTimestamp } from '../src/destinations/postgres-copy.js';
@@ -19,6 +18,7 @@ import { destinationContract } from './destination-contract.js';
 import { startPostgres } from './support/postgres.js';
 import type { TestPostgres } from './support/postgres.js';
 import { readPostgresRowCount, readPostgresRuns, readPostgresTable, withPostgres } from './support/read-postgres.js';
+import { table } from './support/catalog.js';
 
 let server: TestPostgres;
 let schemaCounter = 0;
@@ -57,12 +57,6 @@ async function withDestination<T>(schema: string, work: (destination: PostgresDe
 
 async function query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
   return withPostgres(server.url, async (client) => (await client.query(sql, params)).rows as Record<string, unknown>[]);
-}
-
-function table(name: string): TableDef {
-  const found = getTable(name);
-  assert.ok(found, `catalog lacks ${name}`);
-  return found;
 }
 
 const contacts = table('contacts');

@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { getTable } from '../src/catalog/index.js';
-import type { Column, TableDef } from '../src/catalog/index.js';
+import type { Column } from '../src/catalog/index.js';
 import { isValidTimeZone } from '../src/core/time-zone.js';
 import { recordOffset, rowConverter, typeValue } from '../src/engine/typing.js';
 import type { ConversionIssue, TypingContext } from '../src/engine/typing.js';
-
-function table(name: string): TableDef {
-  const found = getTable(name);
-  assert.ok(found, `catalog lacks ${name}`);
-  return found;
-}
+import { table } from './support/catalog.js';
 
 function column(tableName: string, columnName: string): Column {
   const found = table(tableName).columns.find((c) => c.name === columnName);
