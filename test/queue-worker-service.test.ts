@@ -89,7 +89,7 @@ describe('acsync serve --queue with acsync worker processes', { timeout: 600_000
   test('a run asked through the API is run by a worker; a worker killed mid-run: the other resumes it to an equal copy', async () => {
     const path = join(dir, 'copy.duckdb');
     const connector = await call<{ id: string }>('POST', '/api/connectors', {
-      name: 'queue e2e', url: sim.url, key: KEY, tables: TABLES.map((name) => ({ name })), destination: `duckdb:${path}`,
+      name: 'queue e2e', url: sim.url, key: KEY, tables: TABLES.map((name) => ({ name })), destination: `duckdb:${path}`, runNow: false,
     });
     const before = sim.stats().requests;
     const queued = await call<RunBody>('POST', `/api/connectors/${connector.id}/runs`, { fullRefresh: true });
