@@ -4,12 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { ConfigError } from '../src/core/errors.js';
@@ -622,17 +621,7 @@ if (CHILD_MODE) {
       return new ParquetDestination({ store: new RecordingStore({ bucket, prefix: 'acs', cacheDir, env: s3.env }) });
     }
 
-    /** Downloads the lake's objects into a directory (a reader's view of the bucket). */
-    async function mirror(bucket: string): Promise<string> {
-      const dir = mkdtempSync(join(workDir, 'mirror-'));
-      for (const key of await s3.keys(bucket, 'acs/')) {
-        const path = join(dir, ...key.slice('acs/'.length).split('/'));
-        mkdirSync(dirname(path), { recursive: true });
-        const object = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        writeFileSync(path, await object.Body!.transformToByteArray());
-      }
-      return dir;
-    }
+    const mirror = (bucket: string): Promise<string> => s3.mirror(bucket, 'acs/', workDir);
 
     test('round trip: data before manifest before state; state read from the bucket; resume and incremental on another machine', async () => {
       const bucket = await newBucket();

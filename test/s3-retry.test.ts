@@ -10,9 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { TABLES } from '../src/catalog/index.js';
 import { S3LakeStore } from '../src/destinations/s3.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
@@ -187,17 +186,7 @@ describe('the S3 lake over connections that drop', () => {
     return runCli(['sync', '--url', sim.url, '--key', sim.key, '--dest', `s3://${bucket}/acs?cache=${cacheDir}`], proxiedEnv());
   }
 
-  /** Downloads the lake's objects straight from s3rver into a directory (a reader's view of the bucket). */
-  async function mirror(bucket: string): Promise<string> {
-    const dir = mkdtempSync(join(workDir, 'mirror-'));
-    for (const key of await s3.keys(bucket, 'acs/')) {
-      const path = join(dir, ...key.slice('acs/'.length).split('/'));
-      mkdirSync(dirname(path), { recursive: true });
-      const object = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      writeFileSync(path, await object.Body!.transformToByteArray());
-    }
-    return dir;
-  }
+  const mirror = (bucket: string): Promise<string> => s3.mirror(bucket, 'acs/', workDir);
 
   async function assertLakeEqualsAccount(bucket: string): Promise<void> {
     const lake = await mirror(bucket);

@@ -2,10 +2,10 @@
  * A throwaway S3 endpoint for tests: s3rver in this process on 127.0.0.1 (port 0), storing objects in a temp
  * directory. `env` holds the AWS variables a destination needs to reach it (s3rver's fixed key pair).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client,
 } from '@aws-sdk/client-s3';
@@ -29,6 +29,8 @@ export interface TestS3 {
   /** Keys under `prefix`, sorted. */
   keys(bucket: string, prefix?: string): Promise<string[]>;
   getText(bucket: string, key: string): Promise<string>;
+  /** Downloads the objects under `prefix` into a new folder below `parent` (a reader's view of the bucket). */
+  mirror(bucket: string, prefix: string, parent: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export async function startS3(): Promise<TestS3> {
   const env: NodeJS.ProcessEnv = {
     AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY,
   };
-  return {
+  const s3: TestS3 = {
     endpoint,
     env,
     client,
@@ -75,10 +77,21 @@ export async function startS3(): Promise<TestS3> {
       const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return (await object.Body?.transformToString('utf8')) ?? '';
     },
+    async mirror(bucket, prefix, parent) {
+      const dir = mkdtempSync(join(parent, 'mirror-'));
+      for (const key of await s3.keys(bucket, prefix)) {
+        const path = join(dir, ...key.slice(prefix.length).split('/'));
+        mkdirSync(dirname(path), { recursive: true });
+        const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        writeFileSync(path, await object.Body!.transformToByteArray());
+      }
+      return dir;
+    },
     async close() {
       client.destroy();
       await server.close();
       rmSync(directory, { recursive: true, force: true });
     },
   };
+  return s3;
 }
