@@ -10,11 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type TableDef } from '../src/catalog/index.js';
 import type { TypedRow } from '../src/core/contract.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { runCli } from './support/cli.js';
-import { readDuckDbTable, sortByKey } from './support/oracle.js';
+import { openDestination } from '../src/destinations/index.js';
+import { runCli, startCli } from './support/cli.js';
+import { expectedRows, readDuckDbTable, sortByKey } from './support/oracle.js';
 import { table } from './support/catalog.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'acsync-methods-'));
@@ -80,6 +82,80 @@ describe('later runs read list memberships and deal activities through the chang
       // The weekly full pass removes what deletions left, and leaves the copy exactly equal.
       await sync(sim, file, '--full-refresh', NEW_METHODS.map((t) => t.name).join(','));
       await assertEqualToFresh(sim, file, 'after-full-pass');
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('a later run lists only the deals changed since the last one, not every deal of the overlap it re-reads', async () => {
+    const sim = await startSimulator({ seed: 33, contacts: 400, rateLimit: 0 });
+    const file = join(dir, 'changed-deals.duckdb');
+    const tables = ['deals', 'deals_activities'].join(',');
+    const mdates = () => new Map([...sim.account.records('deals')].map((deal) => [Number(deal.id), String(deal.mdate)]));
+    try {
+      await sync(sim, file, '--tables', tables);
+      // The deals stream re-reads a day before its cursor (at least the latest deal), deals the first run has listed.
+      const reread = (run: { result: { stderr: string } }) => Number(/deals: success, (\d+) rows \(incremental\)/.exec(run.result.stderr)?.[1]);
+      const unchanged = await sync(sim, file, '--tables', tables);
+      assert.ok(reread(unchanged) > 0, 'the overlap holds deals');
+      assert.equal(unchanged.perDeal, 0, 'no deal changed: no per-deal list');
+      assert.equal(unchanged.requests('/api/3/dealActivities'), 0);
+
+      // One change that updates one deal (and adds an activity when it is an update of the deal itself).
+      const before = mdates();
+      let seed = 1;
+      for (; seed < 200; seed++) {
+        const { applied } = sim.mutate(seed, 1);
+        if ((applied.deals?.update ?? 0) > 0 || (applied.deals?.insert ?? 0) > 0 || (applied.deals?.delete ?? 0) > 0) break;
+      }
+      const changed = [...mdates()].filter(([id, mdate]) => before.get(id) !== mdate).map(([id]) => id);
+      assert.equal(changed.length, 1, `mutation ${seed} changed one deal`);
+
+      const next = await sync(sim, file, '--tables', tables);
+      assert.ok(reread(next) > 1, 'the stream re-read unchanged deals besides the changed one');
+      assert.equal(next.perDeal, 1, 'only the changed deal\'s list was read');
+      assert.equal(next.requests(`/api/3/deals/${String(changed[0])}/dealActivities`), 1);
+      assert.equal(next.requests('/api/3/dealActivities'), 0);
+      await assertEqualToFresh(sim, file, 'changed-deals', [table('deals_activities')]);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('killed and resumed, a pass of deals_activities ends with the time it first began as its cursor', async () => {
+    const sim = await startSimulator({ seed: 34, contacts: 4000, rateLimit: 0, latencyMs: 30, jitterMs: 5 });
+    const file = join(dir, 'killed.duckdb');
+    const args = ['sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${file}`, '--rate', '1000', '--tables', 'deals,deals_activities', '--batch-rows', '100'];
+    const activitiesState = async () => {
+      const destination = await openDestination(`duckdb:${file}`);
+      await destination.open();
+      try {
+        return (await destination.readState()).get('deals_activities');
+      } finally {
+        await destination.close();
+      }
+    };
+    try {
+      const launched = new Date().toISOString();
+      const { child, result } = startCli(args);
+      const deadline = Date.now() + 60_000;
+      while ((sim.stats().byPath['/api/3/dealActivities'] ?? 0) < 8 && Date.now() < deadline) await sleep(2);
+      child.kill('SIGKILL');
+      assert.equal((await result).signal, 'SIGKILL', 'the sync was still running when killed');
+      const killed = await activitiesState();
+      const began = killed?.inProgress?.passStartedAt;
+      assert.ok(began && began >= launched, `the pass in progress keeps when it began: ${JSON.stringify(killed)}`);
+
+      // Deals changed between the killed run's start and the resumed run's may have had their activities read before
+      // they changed: the next pass must list every deal changed after the killed run began.
+      const resumed = new Date().toISOString();
+      const final = await runCli(args);
+      assert.equal(final.code, 0, final.stderr);
+      const state = await activitiesState();
+      assert.equal(state?.inProgress, undefined, 'the pass is complete');
+      assert.equal(state?.cursor, began, 'the cursor is the killed run\'s start');
+      assert.ok(began < resumed);
+      assert.deepEqual(await readDuckDbTable(file, table('deals_activities')), expectedRows(table('deals_activities'), sim.account));
     } finally {
       await sim.close();
     }

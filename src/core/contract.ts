@@ -59,6 +59,11 @@ export interface TableState {
     /** Incremental: the filter value the pass was started with, and the largest cursor seen so far. */
     since?: string;
     maxCursor?: string;
+    /**
+     * Tables read per changed parent: when the pass first began (ISO UTC), kept across resumes; its end makes it the
+     * cursor, as parents changed after it may have been listed before they changed (engine/per-parent.ts).
+     */
+    passStartedAt?: string;
   };
 }
 

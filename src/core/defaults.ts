@@ -24,6 +24,13 @@ export const DEFAULT_MAX_WAIT_SECONDS = 600;
 /** Re-read window before an incremental cursor: the update filter may compare by day (docs/tables.md 1.6). */
 export const DEFAULT_OVERLAP_HOURS = 24;
 
+/**
+ * A table read per changed parent (deals_activities) lists only the parents whose own date is later than its
+ * previous cursor less this margin: it covers a machine clock minutes off the API's (a full pass's cursor is this
+ * machine's start time) and a write stamped before it became visible, and costs one list per parent changed in it.
+ */
+export const CHANGED_PARENT_MARGIN_SECONDS = 300;
+
 /** A table's batch is committed, with its checkpoint, at this many rows or this long after its last commit. */
 export const DEFAULT_BATCH_ROWS = 2000;
 export const DEFAULT_BATCH_SECONDS = 2;

@@ -7,11 +7,35 @@
  * every list is checked: a 404 or a refusal for a parent the stream has just listed, or a row naming another
  * parent, fails the check, and the table is read in full instead in the same run (engine/sync.ts), never upserted
  * from a failed list.
+ *
+ * The parent's stream re-reads a day-long overlap before its cursor (the API's `filters[updated_after]` may compare
+ * by day), but each parent's own date compares exactly: only parents changed after the table's previous cursor, less
+ * a short margin (core/defaults.ts), are listed; the others' children were read by an earlier pass and stay.
  */
 import type { ActiveCampaignClient } from '../activecampaign/client.js';
 import { readPages } from '../activecampaign/pages.js';
 import type { Endpoint } from '../catalog/index.js';
+import { CHANGED_PARENT_MARGIN_SECONDS } from '../core/defaults.js';
 import { ApiError } from '../core/errors.js';
+
+/**
+ * The parents to list this pass: those whose date (`changedAt`, microseconds since the epoch) is later than
+ * `since` less the margin; every parent without a `since` (a first pass) and any whose date cannot be read.
+ */
+export function parentsChangedSince(
+  parents: readonly Record<string, unknown>[],
+  since: string | undefined,
+  changedAt: (parent: Record<string, unknown>) => bigint | undefined,
+  marginSeconds = CHANGED_PARENT_MARGIN_SECONDS,
+): Record<string, unknown>[] {
+  const sinceMs = since === undefined ? NaN : Date.parse(since);
+  if (Number.isNaN(sinceMs)) return [...parents];
+  const bound = BigInt(sinceMs - marginSeconds * 1000) * 1000n;
+  return parents.filter((parent) => {
+    const at = changedAt(parent);
+    return at === undefined || at > bound;
+  });
+}
 
 export interface ChildrenOfParents {
   /** The children of every parent, in the parents' order. */

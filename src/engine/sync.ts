@@ -28,7 +28,7 @@ import { HeapCeiling } from './heap.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
 import { MAX_ROUNDS, QUIET_ROUNDS, SEAM_ROWS, SeamWatch } from './seams.js';
 import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
-import { readChildrenOfParents } from './per-parent.js';
+import { parentsChangedSince, readChildrenOfParents } from './per-parent.js';
 import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
 
 export interface SyncOptions {
@@ -222,6 +222,8 @@ class TableRun {
   pages = 0;
   lastCommit = Date.now();
   readonly cursor: CursorTracker;
+  /** Tables read per changed parent: when this pass first began (a resumed pass keeps its crashed run's). */
+  readonly passStartedAt: string | undefined;
   writer!: TableWriter;
 
   constructor(
@@ -230,11 +232,16 @@ class TableRun {
     readonly previous: TableState | undefined,
     readonly resume: boolean,
     readonly account: string | undefined,
+    runStartedAt: string,
   ) {
     this.convert = rowConverter(plan.table);
     this.sideload = plan.rowsKey !== stream.endpoint.envelope ? sideloadUse(plan.table, plan.mode) : undefined;
     // A resumed pass keeps the largest cursor it had committed before the crash.
     this.cursor = new CursorTracker(resume ? previous?.inProgress?.maxCursor : undefined);
+    // A pass resumed from a state that did not keep its start cannot know it: its cursor then stays where it was.
+    if (plan.table.incremental?.perChangedParent) {
+      this.passStartedAt = resume ? previous?.inProgress?.passStartedAt : runStartedAt;
+    }
     const incremental = plan.table.incremental;
     this.cursorColumn =
       incremental && incremental.endpoint.path === stream.endpoint.path
@@ -274,6 +281,7 @@ class TableRun {
         position,
         ...(this.plan.since && { since: this.plan.since }),
         ...(seen && { maxCursor: seen }),
+        ...(this.passStartedAt && { passStartedAt: this.passStartedAt }),
       },
     };
   }
@@ -285,7 +293,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
     const crashed = previous?.inProgress;
     // A crashed pass of the same mode is continued: its staging rows are kept and its position reused.
     const resume = !!crashed && crashed.mode === plan.mode;
-    return new TableRun(plan, stream, previous, resume, ctx.account);
+    return new TableRun(plan, stream, previous, resume, ctx.account, ctx.startedAt);
   });
   const start = resumePosition(stream, tables);
   let requests = 0;
@@ -320,7 +328,7 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       let due = false;
       for (const run of tables) {
         if (run.plan.perChangedParent && !run.failure) {
-          const children = await childrenOfPage(run, page, ctx);
+          const children = await childrenOfPage(run, page, pageOffset, ctx);
           if (!children) continue;
           takeRows(run, children, pageOffset, joins, ctx);
         } else takeRows(run, page, pageOffset, joins, ctx);
@@ -365,10 +373,15 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       if (run.buffer.length > 0 || run.parentIds.length > 0) await commit(run, stream.id, ctx, position);
       const state = run.state(stream.id, ctx.runId, null);
       const full = run.mode === 'full' || completesCopy(run.previous, run.plan.since);
-      // A full read of a table read per changed parent sees no parent dates: later changes are those after this run
-      // began (the overlap re-read before the cursor covers clocks that disagree).
-      const cursor = full && run.table.incremental?.perChangedParent && (!state.cursor || state.cursor < ctx.startedAt) ? ctx.startedAt : state.cursor;
-      const finished = { ...state, ...(cursor && { cursor }) };
+      // A table read per changed parent moves its cursor to when its pass began, not to the latest parent date it saw:
+      // a parent changed during the pass after its page was read has an earlier date than a later page's parents, and
+      // the next pass lists only parents changed after the cursor less a margin (engine/per-parent.ts).
+      const began = run.passStartedAt;
+      const cursor = run.table.incremental?.perChangedParent
+        ? (began && (!run.previous?.cursor || run.previous.cursor < began) ? began : run.previous?.cursor)
+        : state.cursor;
+      const { cursor: _seen, ...rest } = state;
+      const finished: TableState = { ...rest, ...(cursor && { cursor }) };
       await run.writer.finish(full ? { ...finished, lastFullAt: ctx.startedAt } : finished, refresh);
     }
     requests += joinedRequests.count;
@@ -535,12 +548,19 @@ async function* pagesOf(
 }
 
 /**
- * The page a table reading per-parent lists takes: the stream's parent rows with their children (engine/per-parent.ts),
- * or null when a list failed its check (the table then stops taking rows and is read in full after the stream).
+ * The page a table reading per-parent lists takes: the parent rows of the stream's page changed since the table's
+ * pass started from, with their children (engine/per-parent.ts), or null when a list failed its check (the table
+ * then stops taking rows and is read in full after the stream). Parents left out keep their children.
  */
-async function childrenOfPage(run: TableRun, page: Page, ctx: RunContext): Promise<Page | null> {
+async function childrenOfPage(run: TableRun, page: Page, pageOffset: number, ctx: RunContext): Promise<Page | null> {
   const endpoint = run.plan.perChangedParent as Endpoint;
-  const read = await readChildrenOfParents(ctx.client, endpoint, run.plan.parentKey ?? '', page.rows, ctx.signal);
+  const column = run.cursorColumn;
+  const context: TypingContext = { timeZone: ctx.timeZone, offsetMinutes: pageOffset };
+  const parents = parentsChangedSince(page.rows, run.plan.since, (parent) => {
+    const value = column && typeValue(column, parent[column.source], context);
+    return typeof value === 'bigint' ? value : undefined;
+  });
+  const read = await readChildrenOfParents(ctx.client, endpoint, run.plan.parentKey ?? '', parents, ctx.signal);
   run.ownRequests += read.requests;
   if (read.problem) {
     run.failure = read.problem;
@@ -549,7 +569,7 @@ async function childrenOfPage(run: TableRun, page: Page, ctx: RunContext): Promi
     run.parentIds = [];
     return null;
   }
-  return { ...page, body: { [run.plan.rowsKey]: read.rows } };
+  return { ...page, rows: parents, body: { [run.plan.rowsKey]: read.rows } };
 }
 
 /** Splits a page into one table's typed rows and adds them to its batch. */
