@@ -5,6 +5,8 @@
  *   npm run bench -- --unthrottled [--contacts 10000] [--dest …]     (no rate limit, no latency: acsync's own cost)
  *   npm run bench -- --mutate 100 …     then change the account (100 changes) and sync again: the incremental run's cost
  *                                       against the first (full) sync's, per table, and an unchanged account's after it
+ *   npm run bench -- --mutate 100 --refresh-every 24 …   the same with tables read whole refreshed at most daily
+ *                                       (the syncs after the first skip them): what an hourly sync costs then
  *   npm run bench -- --heap …           also the peaks of the sync's V8 heap and external memory (what RSS holds besides is native)
  *
  * The simulator runs in this process; the sync runs as a user runs it, `node bin/acsync.js sync` in a child
@@ -27,6 +29,8 @@ const { values: args } = parseArgs({
     dest: { type: 'string', default: 'duckdb' },
     unthrottled: { type: 'boolean', default: false },
     mutate: { type: 'string' },
+    // Passed to every sync as --refresh-every: tables read whole are read at most every so many hours.
+    'refresh-every': { type: 'string' },
     // The simulator's limiter: `bucket` (bursts, Retry-After 1) or `window` (strict 5 in any second, Retry-After 30).
     limiter: { type: 'string', default: 'bucket' },
     // Also the peaks of the sync's V8 heap, external memory and array buffers (bench/support/memory-peaks.js).
@@ -48,7 +52,7 @@ interface MemoryPeaks {
 
 interface Summary {
   status: string;
-  tables: { table: string; mode: string; rows: number; requests: number; status: string; error?: string }[];
+  tables: { table: string; mode: string; rows: number; requests: number; status: string; error?: string; notDueUntil?: string }[];
   seconds: number;
   peakRssMb: number;
   memory?: MemoryPeaks;
@@ -58,6 +62,7 @@ interface Summary {
 async function runSync(url: string, key: string, dest: string): Promise<Summary> {
   const flags = ['sync', '--url', url, '--key', key, '--dest', dest, '--log-format', 'json'];
   if (unthrottled) flags.push('--rate', '100000');
+  if (args['refresh-every'] !== undefined) flags.push('--refresh-every', args['refresh-every']);
   const node = args.heap ? ['--import', './bench/support/memory-peaks.js'] : [];
   const child = spawn(process.execPath, [...node, 'bin/acsync.js', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
   let summary: Summary | undefined;
@@ -165,7 +170,7 @@ try {
     const first = new Map(summary.tables.map((t) => [t.table, t]));
     const still = new Map(unchanged.tables.map((t) => [t.table, t]));
     const perTable = again.tables
-      .map((t) => ({ table: t.table, mode: t.mode, full: first.get(t.table)?.requests ?? 0, next: t.requests, unchanged: still.get(t.table)?.requests ?? 0 }))
+      .map((t) => ({ table: t.table, mode: t.notDueUntil ? 'not due' : t.mode, full: first.get(t.table)?.requests ?? 0, next: t.requests, unchanged: still.get(t.table)?.requests ?? 0 }))
       .sort((a, b) => b.full - a.full || a.table.localeCompare(b.table));
     for (const t of perTable) {
       console.log(`  ${t.table.padEnd(30)} ${String(t.full).padStart(6)} → ${String(t.next).padStart(5)} → ${String(t.unchanged).padStart(5)}  ${t.mode}`);

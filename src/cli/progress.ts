@@ -215,6 +215,7 @@ class LogProgress implements ProgressReporter {
       const base = `${record.table}: ${record.status}, ${record.rows} rows (${record.mode})`;
       const fields = { event: 'table-done', ...record };
       if (record.status === 'success') this.logger.info(base, fields);
+      else if (record.notDueUntil !== undefined) this.logger.info(`${record.table}: ${record.error ?? 'not due'}`, fields);
       else this.logger.warn(`${base}: ${record.error ?? ''}`, fields);
     } else if (event.type === 'warning') {
       this.logger.warn(`${event.table ? `${event.table}: ` : ''}${event.message}`, { event: 'warning' });

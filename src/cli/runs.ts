@@ -57,7 +57,7 @@ export function runsTable(runs: readonly RunRecord[]): string[] {
 
 /** What went wrong in a run, one line per table that did not succeed. */
 export function problems(run: RunRecord): string[] {
-  return run.tables.filter((t) => t.status !== 'success').map((t) => `${t.table} ${t.status}${t.error ? `: ${t.error.split('\n')[0]}` : ''}`);
+  return run.tables.filter((t) => t.status !== 'success' && t.notDueUntil === undefined).map((t) => `${t.table} ${t.status}${t.error ? `: ${t.error.split('\n')[0]}` : ''}`);
 }
 
 /** `2026-12-01 18:10:02` (UTC) of an ISO time, cut to `length` (16: minutes); `-` when absent. */

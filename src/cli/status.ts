@@ -2,7 +2,7 @@ import { TABLES, type ReplicationMode } from '../catalog/index.js';
 import type { RunRecord, TableState } from '../core/contract.js';
 import { withReader, type DestinationReader } from '../destinations/readback.js';
 import { chooseModes, type ModeChoice } from '../engine/cursor.js';
-import { loadConfigFile, parseModes } from './config.js';
+import { loadConfigFile, parseModes, parseRefreshEvery } from './config.js';
 import { destinationOf, type DestinationFlags } from './reading.js';
 import { WIDTH, count, fit, problems, took, utcTime } from './runs.js';
 
@@ -27,6 +27,8 @@ export interface TableStatus {
   readonly nextMode: ReplicationMode;
   /** Incremental tables: when the periodic full pass falls due; null when none is scheduled or it is due now. */
   readonly nextFullPassAt: string | null;
+  /** Tables read whole with a refresh interval (config `refreshEveryHours`): syncs before this time skip them. */
+  readonly notDueUntil: string | null;
 }
 
 export interface DestinationStatus {
@@ -47,7 +49,7 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
     const file = loadConfigFile(flags.config);
     const modes = parseModes(file.mode);
     const status = await withReader(destinationOf(flags), (reader) => readStatus(reader, {
-      modes, fullRefreshEveryDays: file.fullRefreshEveryDays,
+      modes, fullRefreshEveryDays: file.fullRefreshEveryDays, refreshEveryHours: parseRefreshEvery(file.refreshEveryHours, modes),
     }));
     process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : `${statusText(status).join('\n')}\n`);
     return 0;
@@ -68,10 +70,10 @@ export async function readStatus(reader: DestinationReader, choice: ModeChoice, 
     }
     if (synced.every((table) => lastSuccess.has(table.name))) break;
   }
-  const next = new Map(chooseModes(synced, choice, states, now).map((selection) => [selection.table.name, selection.mode]));
+  const next = new Map(chooseModes(synced, choice, states, now).map((selection) => [selection.table.name, selection]));
   const tables = synced.map((table): TableStatus => {
     const state = states.get(table.name) as TableState;
-    const nextMode = next.get(table.name) ?? 'full';
+    const nextMode = next.get(table.name)?.mode ?? 'full';
     const everyDays = choice.fullRefreshEveryDays ?? table.incremental?.fullPassEveryDays;
     const nextFullPassAt = nextMode === 'incremental' && everyDays !== undefined && state.lastFullAt
       ? new Date(Date.parse(state.lastFullAt) + everyDays * 86_400_000).toISOString()
@@ -87,6 +89,7 @@ export async function readStatus(reader: DestinationReader, choice: ModeChoice, 
       resumable: progress ? { mode: progress.mode, runId: progress.runId, rows: progress.position.rows ?? null } : null,
       nextMode,
       nextFullPassAt,
+      notDueUntil: next.get(table.name)?.notDueUntil ?? null,
     };
   });
   const account = [...states.values()].find((state) => state.account)?.account ?? null;
@@ -129,6 +132,12 @@ export function statusText(status: DestinationStatus): string[] {
       const due = t.nextMode === 'full' ? 'next sync' : t.nextFullPassAt ? utcTime(t.nextFullPassAt, 10) : 'not scheduled';
       lines.push(fit(`${t.table.padEnd(width)}  ${utcTime(t.cursor, 16).padEnd(16)}  ${utcTime(t.lastFullAt, 16).padEnd(16)}  ${due}`));
     }
+  }
+  const notDue = status.tables.filter((t) => t.notDueUntil !== null);
+  if (notDue.length > 0) {
+    const width = Math.max(...notDue.map((t) => t.table.length), 'not due (refresh interval)'.length);
+    lines.push('', `${'not due (refresh interval)'.padEnd(width)}  ${'last full (UTC)'.padEnd(16)}  next read after (UTC)`);
+    for (const t of notDue) lines.push(fit(`${t.table.padEnd(width)}  ${utcTime(t.lastFullAt, 16).padEnd(16)}  ${utcTime(t.notDueUntil, 16)}`));
   }
   const resumable = status.tables.filter((t) => t.resumable);
   if (resumable.length > 0) lines.push('');

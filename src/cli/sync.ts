@@ -8,6 +8,7 @@ import {
   parseFullRefresh,
   parseModes,
   parsePositiveNumber,
+  parseRefreshEvery,
   resolveConnection,
   selectTables,
   type SyncFlags,
@@ -15,6 +16,7 @@ import {
 import { EXIT, exitCodeOf, withInterruption } from './exit.js';
 import type { Logger } from './log.js';
 import { createProgress } from './progress.js';
+import { utcTime } from './runs.js';
 
 export interface SyncOverrides {
   /** Lifts the 5/s cap: for the demo and benchmarks against an unthrottled simulator. */
@@ -28,6 +30,7 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
   const tables = selectTables(flags.tables ?? file.tables, flags.exclude ?? file.exclude);
   const modes = parseModes(flags.mode ?? file.mode);
   const fullRefresh = parseFullRefresh(flags.fullRefresh);
+  const refreshEveryHours = parseRefreshEvery(flags.refreshEvery ?? file.refreshEveryHours, modes);
   const timeZone = checkTimeZone(flags.timezone ?? file.timezone);
   const rate = overrides.requestsPerSecond ?? parsePositiveNumber(flags.rate, '--rate') ?? file.requestsPerSecond;
   const overlapHours = parsePositiveNumber(flags.overlapHours, '--overlap-hours', undefined, { zero: true }) ?? file.overlapHours;
@@ -47,6 +50,7 @@ export async function runSync(flags: SyncFlags, logger: Logger, interactive: boo
         modes,
         fullRefresh,
         fullRefreshEveryDays: file.fullRefreshEveryDays,
+        refreshEveryHours,
         timeZone,
         overlapHours,
         batchRows,
@@ -100,12 +104,20 @@ function printSummary(result: RunOutcome, logger: Logger, interrupted: boolean):
     `${'table'.padEnd(width)}  mode         status   ${'rows'.padStart(9)}  conversion NULLs`,
     ...run.tables.map(
       (t) =>
-        `${t.table.padEnd(width)}  ${t.mode.padEnd(11)}  ${t.status.padEnd(7)}  ${String(t.rows).padStart(9)}  ${t.conversionErrors || ''}`,
+        `${t.table.padEnd(width)}  ${t.mode.padEnd(11)}  ${(t.notDueUntil ? 'not due' : t.status).padEnd(7)}  ${String(t.rows).padStart(9)}  ${t.conversionErrors || ''}`,
     ),
     '',
     `${run.status}: ${rows} rows in ${seconds.toFixed(1)} s, ${result.requests} requests (${(result.requests / Math.max(seconds, 0.001)).toFixed(1)}/s), ${result.throttled} throttled, ${result.retries} retried, peak memory ${peakRssMb} MB`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   // A stop (Ctrl-C, or a wait beyond the ceiling) is said once, not once per table.
-  if (!interrupted && result.retryAt === undefined) for (const t of run.tables) if (t.error) logger.warn(`${t.table}: ${t.error}`);
+  if (!interrupted && result.retryAt === undefined) {
+    for (const t of run.tables) if (t.error && t.notDueUntil === undefined) logger.warn(`${t.table}: ${t.error}`);
+  }
+  // Tables not due are said once, together: a daily refresh of a dozen tables is not a dozen warnings.
+  const notDue = run.tables.filter((t) => t.notDueUntil !== undefined);
+  if (notDue.length > 0) {
+    const next = notDue.map((t) => t.notDueUntil as string).sort()[0] as string;
+    logger.info(`not due (refresh interval): ${notDue.map((t) => t.table).join(', ')}; the first is read again after ${utcTime(next, 16)} UTC`);
+  }
 }

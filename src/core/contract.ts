@@ -95,6 +95,8 @@ export interface RunTableRecord {
   readonly requests: number;
   readonly conversionErrors: number;
   readonly error?: string;
+  /** `skipped` because its refresh interval has not passed (not a problem): when it falls due, ISO UTC. */
+  readonly notDueUntil?: string;
 }
 
 /**

@@ -6,6 +6,8 @@
  * - A table runs incrementally where it offers it, unless forced full (`--full-refresh`, `mode`) or its last
  *   full pass is older than `fullRefreshEveryDays` (default: the table's own `fullPassEveryDays`, a week for
  *   child tables; a table synced but never fully read counts as due): only a full pass sees deletions.
+ * - A table read whole with a refresh interval (`refreshEveryHours`) is left out of a run while its last full pass
+ *   is younger than the interval (`notDueUntil`); `--full-refresh` reads it anyway.
  * - The first pass of a table never synced reads everything from nothing; it counts as its first full pass.
  * - A first incremental pass starts from `start_date` if one is set, else from nothing (it reads everything).
  * - A pass in progress (crashed, now resumed) keeps the bound it started from; otherwise a pass starts from the
@@ -24,6 +26,8 @@ export interface TableSelection {
   readonly mode: ReplicationMode;
   /** `fallback`: a full pass from the table's documented fallback list, its sideload having failed its check. */
   readonly via?: 'fallback';
+  /** A table read whole whose refresh interval has not passed: not read this run, until this time (ISO UTC). */
+  readonly notDueUntil?: string;
 }
 
 export interface ModeChoice {
@@ -33,6 +37,8 @@ export interface ModeChoice {
   readonly fullRefresh?: ReadonlySet<string>;
   /** A table whose last full pass is older than this runs a full pass (default: the catalog's, per table). */
   readonly fullRefreshEveryDays?: number | undefined;
+  /** Tables read whole at most once in this many hours (default: every run), by name. */
+  readonly refreshEveryHours?: ReadonlyMap<string, number> | undefined;
 }
 
 /** Each table's mode for this run. */
@@ -42,10 +48,14 @@ export function chooseModes(
   states: ReadonlyMap<string, TableState>,
   now = Date.now(),
 ): TableSelection[] {
-  const { modes, fullRefresh, fullRefreshEveryDays } = choice;
+  const { modes, fullRefresh, fullRefreshEveryDays, refreshEveryHours } = choice;
   return tables.map((table) => {
     const preferred = modes?.get(table.name) ?? defaultMode(table);
-    if (preferred === 'full' || fullRefresh?.has(table.name)) return { table, mode: 'full' as const };
+    if (fullRefresh?.has(table.name)) return { table, mode: 'full' as const };
+    if (preferred === 'full') {
+      const until = refreshNotDue(states.get(table.name), refreshEveryHours?.get(table.name), now);
+      return { table, mode: 'full' as const, ...(until && { notDueUntil: until }) };
+    }
     const everyDays = fullRefreshEveryDays ?? table.incremental?.fullPassEveryDays;
     return { table, mode: fullPassDue(states.get(table.name), everyDays, now) ? ('full' as const) : ('incremental' as const) };
   });
@@ -60,6 +70,16 @@ export function fullPassDue(state: TableState | undefined, everyDays: number | u
   if (everyDays === undefined || state === undefined || (state.cursor === undefined && state.lastFullAt === undefined)) return false;
   const lastFull = state?.lastFullAt;
   return lastFull === undefined || now - Date.parse(lastFull) > everyDays * 86_400_000;
+}
+
+/**
+ * When a table read whole with a refresh interval falls due (ISO UTC), if its last full pass is younger than the
+ * interval; undefined when it is read this run: no interval, never read in full, or a pass to resume.
+ */
+export function refreshNotDue(state: TableState | undefined, everyHours: number | undefined, now = Date.now()): string | undefined {
+  if (everyHours === undefined || !state?.lastFullAt || state.inProgress) return undefined;
+  const due = Date.parse(state.lastFullAt) + everyHours * 3_600_000;
+  return Number.isNaN(due) || due <= now ? undefined : new Date(due).toISOString();
 }
 
 /**

@@ -79,6 +79,8 @@ export interface RunSettings {
   readonly modes?: ReadonlyMap<string, ReplicationMode>;
   readonly fullRefresh?: ReadonlySet<string>;
   readonly fullRefreshEveryDays?: number | undefined;
+  /** Tables read whole at most once in this many hours, by name (engine/cursor.ts `refreshNotDue`). */
+  readonly refreshEveryHours?: ReadonlyMap<string, number> | undefined;
   /** ISO UTC lower bound of a table's first incremental pass (Singer and Airbyte `start_date`). */
   readonly startDate?: string | null;
   /** IANA zone of the account, when the user gives one. */

@@ -21,6 +21,7 @@ export function registerSync(program: Command): void {
       .option('--exclude <list>', 'every table but these')
       .option('--mode <list>', 'per-table mode, e.g. contacts=incremental,deals=full')
       .option('--full-refresh <tables>', 'force a full pass on these incremental tables, or "all"')
+      .option('--refresh-every <list>', 'read tables read whole at most every N hours: N for all of them, or table=N,… (default: every run)')
       .option('--timezone <zone>', 'account time zone (IANA, e.g. America/Sao_Paulo) for naive timestamps')
       .option('--rate <n>', `requests per second, at most ${MAX_REQUESTS_PER_SECOND} (the API limit per account; no cap for a local simulator)`)
       .option('--overlap-hours <n>', 'hours re-read before the incremental cursor (default 24)')
