@@ -23,6 +23,20 @@ test('modes: incremental by default where offered; forced or periodic full refre
   assert.deepEqual(pick({ fullRefreshEveryDays: 7 }, new Map()), ['contacts=incremental', 'lists=full'], 'never synced: the first pass reads everything');
 });
 
+test('refresh interval: a table read whole is left out while its last full pass is younger than the interval', () => {
+  const fullAt = (lastFullAt: string, inProgress?: TableState['inProgress']): Map<string, TableState> =>
+    new Map([['lists', { mode: 'full', lastFullAt, ...(inProgress && { inProgress }) }]]);
+  const every = new Map([['lists', 24]]);
+  const notDue = (choice: ModeChoice, states: Map<string, TableState>) => chooseModes([lists], choice, states, now)[0]?.notDueUntil;
+  assert.equal(notDue({ refreshEveryHours: every }, fullAt('2026-01-30T06:00:00.000Z')), '2026-01-31T06:00:00.000Z', '18 h ago: due in 6 h');
+  assert.equal(notDue({ refreshEveryHours: every }, fullAt('2026-01-29T23:00:00.000Z')), undefined, '25 h ago: read');
+  assert.equal(notDue({ refreshEveryHours: every }, new Map()), undefined, 'never read: read');
+  assert.equal(notDue({}, fullAt('2026-01-30T06:00:00.000Z')), undefined, 'no interval: every run');
+  assert.equal(notDue({ refreshEveryHours: every, fullRefresh: new Set(['lists']) }, fullAt('2026-01-30T06:00:00.000Z')), undefined, '--full-refresh reads it');
+  const stopped = { runId: 'r', mode: 'full' as const, stream: '/lists', position: { offset: 100 } };
+  assert.equal(notDue({ refreshEveryHours: every }, fullAt('2026-01-30T06:00:00.000Z', stopped)), undefined, 'a stopped pass is resumed');
+});
+
 test('first run: no cursor, so the pass reads everything; with start_date, that date is the bound', () => {
   assert.equal(passStart(undefined), undefined);
   const selection = [{ table: contacts, mode: 'incremental' as const }, { table: lists, mode: 'full' as const }];
