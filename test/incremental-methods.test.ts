@@ -117,6 +117,22 @@ describe('later runs read list memberships and deal activities through the chang
       assert.equal(next.requests(`/api/3/deals/${String(changed[0])}/dealActivities`), 1);
       assert.equal(next.requests('/api/3/dealActivities'), 0);
       await assertEqualToFresh(sim, file, 'changed-deals', [table('deals_activities')]);
+
+      // Changed moments before the last pass began (inside the margin), the deal is not listed again while its date
+      // stays the same.
+      const again = await sync(sim, file, '--tables', tables);
+      assert.ok(reread(again) > 0, 'the stream re-read the changed deal');
+      assert.equal(again.perDeal, 0, 'the deal the last pass listed, unchanged since');
+
+      // More changes, to deals listed before among others: every activity of the account's deals is in the copy
+      // (deleted deals leave theirs until a full pass).
+      sim.mutate(77, 80);
+      const more = await sync(sim, file, '--tables', tables);
+      assert.ok(more.perDeal > 0);
+      const activities = table('deals_activities');
+      const id = (row: TypedRow) => String(row[activities.columns.findIndex((c) => c.name === 'id')]);
+      const copied = new Map((await readDuckDbTable(file, activities)).map((row) => [id(row), row]));
+      for (const row of expectedRows(activities, sim.account)) assert.deepEqual(copied.get(id(row)), row, id(row));
     } finally {
       await sim.close();
     }

@@ -48,6 +48,11 @@ export interface TableState {
   cursor?: string;
   /** When the last full pass completed (ISO-8601 UTC): drives the periodic full refresh. */
   lastFullAt?: string;
+  /**
+   * Tables read per changed parent: the parents the last pass listed whose date still falls inside the margin
+   * before the cursor, by id, with that date as the API wrote it; the next pass skips one whose date is unchanged.
+   */
+  listedParents?: Record<string, string>;
   /** A pass in progress: where to resume. Absent when the table is at rest. */
   inProgress?: {
     runId: string;

@@ -30,6 +30,11 @@ export const DEFAULT_OVERLAP_HOURS = 24;
  * machine's start time) and a write stamped before it became visible, and costs one list per parent changed in it.
  */
 export const CHANGED_PARENT_MARGIN_SECONDS = 300;
+/**
+ * Parents a pass lists inside that margin are remembered with their date, so the next pass skips them while their
+ * date is unchanged; at most this many (a bulk update beyond it is listed again: the state stays small).
+ */
+export const LISTED_PARENTS_REMEMBERED = 10_000;
 
 /** A table's batch is committed, with its checkpoint, at this many rows or this long after its last commit. */
 export const DEFAULT_BATCH_ROWS = 2000;

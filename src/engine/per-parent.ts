@@ -10,31 +10,54 @@
  *
  * The parent's stream re-reads a day-long overlap before its cursor (the API's `filters[updated_after]` may compare
  * by day), but each parent's own date compares exactly: only parents changed after the table's previous cursor, less
- * a short margin (core/defaults.ts), are listed; the others' children were read by an earlier pass and stay.
+ * a short margin (core/defaults.ts), are listed; the others' children were read by an earlier pass and stay. Inside
+ * the margin, a parent the last pass listed at the same date is not listed again.
  */
 import type { ActiveCampaignClient } from '../activecampaign/client.js';
 import { readPages } from '../activecampaign/pages.js';
 import type { Endpoint } from '../catalog/index.js';
-import { CHANGED_PARENT_MARGIN_SECONDS } from '../core/defaults.js';
+import { CHANGED_PARENT_MARGIN_SECONDS, LISTED_PARENTS_REMEMBERED } from '../core/defaults.js';
 import { ApiError } from '../core/errors.js';
+
+/** The earliest parent date (microseconds since the epoch) a pass starting from `since` lists; null: every parent. */
+export function changedParentBound(since: string | undefined, marginSeconds = CHANGED_PARENT_MARGIN_SECONDS): bigint | null {
+  const sinceMs = since === undefined ? NaN : Date.parse(since);
+  return Number.isNaN(sinceMs) ? null : BigInt(sinceMs - marginSeconds * 1000) * 1000n;
+}
 
 /**
  * The parents to list this pass: those whose date (`changedAt`, microseconds since the epoch) is later than
- * `since` less the margin; every parent without a `since` (a first pass) and any whose date cannot be read.
+ * `since` less the margin, except those the last pass listed at the very same date (`listed`, by id: the date as
+ * the API wrote it; a parent changed again within that same second of its listing is caught by the periodic full
+ * pass); every parent without a `since` (a first pass) and any whose date cannot be read.
  */
 export function parentsChangedSince(
   parents: readonly Record<string, unknown>[],
   since: string | undefined,
-  changedAt: (parent: Record<string, unknown>) => bigint | undefined,
-  marginSeconds = CHANGED_PARENT_MARGIN_SECONDS,
+  changedAt: (parent: Record<string, unknown>) => { readonly at: bigint; readonly written: string } | undefined,
+  listed: Readonly<Record<string, string>> = {},
 ): Record<string, unknown>[] {
-  const sinceMs = since === undefined ? NaN : Date.parse(since);
-  if (Number.isNaN(sinceMs)) return [...parents];
-  const bound = BigInt(sinceMs - marginSeconds * 1000) * 1000n;
+  const bound = changedParentBound(since);
+  if (bound === null) return [...parents];
   return parents.filter((parent) => {
-    const at = changedAt(parent);
-    return at === undefined || at > bound;
+    const date = changedAt(parent);
+    return date === undefined || (date.at > bound && listed[String(parent.id)] !== date.written);
   });
+}
+
+/**
+ * What a pass that started at `cursor` remembers of the parents it listed (id → date as written, with the date
+ * typed): those the next pass would list again by date alone, at most LISTED_PARENTS_REMEMBERED of them.
+ */
+export function parentsToRemember(
+  listed: ReadonlyMap<string, { readonly at: bigint; readonly written: string }>,
+  cursor: string | undefined,
+): Record<string, string> | undefined {
+  const bound = changedParentBound(cursor);
+  if (bound === null) return undefined;
+  const kept = [...listed].filter(([, date]) => date.at > bound);
+  if (kept.length === 0 || kept.length > LISTED_PARENTS_REMEMBERED) return undefined;
+  return Object.fromEntries(kept.map(([id, date]) => [id, date.written]));
 }
 
 export interface ChildrenOfParents {

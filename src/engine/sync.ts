@@ -28,7 +28,7 @@ import { HeapCeiling } from './heap.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
 import { MAX_ROUNDS, QUIET_ROUNDS, SEAM_ROWS, SeamWatch } from './seams.js';
 import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
-import { parentsChangedSince, readChildrenOfParents } from './per-parent.js';
+import { parentsChangedSince, parentsToRemember, readChildrenOfParents } from './per-parent.js';
 import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
 
 export interface SyncOptions {
@@ -238,6 +238,8 @@ class TableRun {
   readonly cursor: CursorTracker;
   /** Tables read per changed parent: when this pass first began (a resumed pass keeps its crashed run's). */
   readonly passStartedAt: string | undefined;
+  /** Tables read per changed parent: the parents this pass listed, with their dates (engine/per-parent.ts). */
+  readonly listedParents = new Map<string, { readonly at: bigint; readonly written: string }>();
   writer!: TableWriter;
 
   constructor(
@@ -395,7 +397,8 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
         ? (began && (!run.previous?.cursor || run.previous.cursor < began) ? began : run.previous?.cursor)
         : state.cursor;
       const { cursor: _seen, ...rest } = state;
-      const finished: TableState = { ...rest, ...(cursor && { cursor }) };
+      const listed = run.plan.perChangedParent ? parentsToRemember(run.listedParents, cursor) : undefined;
+      const finished: TableState = { ...rest, ...(cursor && { cursor }), ...(listed && { listedParents: listed }) };
       await run.writer.finish(full ? { ...finished, lastFullAt: ctx.startedAt } : finished, refresh);
     }
     requests += joinedRequests.count;
@@ -570,11 +573,21 @@ async function childrenOfPage(run: TableRun, page: Page, pageOffset: number, ctx
   const endpoint = run.plan.perChangedParent as Endpoint;
   const column = run.cursorColumn;
   const context: TypingContext = { timeZone: ctx.timeZone, offsetMinutes: pageOffset };
-  const parents = parentsChangedSince(page.rows, run.plan.since, (parent) => {
-    const value = column && typeValue(column, parent[column.source], context);
-    return typeof value === 'bigint' ? value : undefined;
-  });
+  const dateOf = (parent: Record<string, unknown>) => {
+    const written = column && parent[column.source];
+    const at = column && typeValue(column, written, context);
+    return typeof at === 'bigint' && typeof written === 'string' ? { at, written } : undefined;
+  };
+  // Only a pass at rest remembers what it listed (a resumed pass lists again what its crashed run had listed).
+  const remembered = (!run.resume && run.previous?.listedParents) || {};
+  const parents = parentsChangedSince(page.rows, run.plan.since, dateOf, remembered);
   const read = await readChildrenOfParents(ctx.client, endpoint, run.plan.parentKey ?? '', parents, ctx.signal);
+  // Remembered: the parents listed now, and those skipped for being listed before at the same date.
+  const listedNow = new Set(parents);
+  for (const parent of page.rows) {
+    const date = dateOf(parent);
+    if (date && (listedNow.has(parent) || remembered[String(parent.id)] === date.written)) run.listedParents.set(String(parent.id), date);
+  }
   run.ownRequests += read.requests;
   if (read.problem) {
     run.failure = read.problem;
