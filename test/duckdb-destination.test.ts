@@ -311,6 +311,26 @@ if (CHILD_MODE) {
       assert.deepEqual(await emails(path), [{ id: 1, email: 'c1@example.com' }, { id: 4, email: 'four@x' }]);
       assert.deepEqual(await inspect(path, (c) => primaryKeyConstraints(c, 'contacts')), []);
     });
+
+    test('a large keyed live table takes upserts: its index, which cannot spill, gets a larger buffer pool', async () => {
+      const path = newPath();
+      const ids = 1_000_000;
+      await inspect(path, async (c) => {
+        await c.run(createTableSql(contacts, 'contacts', 'duckdb'));
+        const values = contacts.columns.map((col) => (col.name === 'id' ? 'i::DOUBLE' : col.type === 'text' ? `'x' || i` : 'NULL'));
+        await c.run(`INSERT INTO contacts SELECT ${values.join(', ')} FROM range(1, ${ids + 1}) AS r(i)`);
+      });
+      await withDestination(path, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'incremental', false);
+        for (let batch = 0; batch < 3; batch++) {
+          const batchRows = Array.from({ length: 2000 }, (_, i) => contact(1 + ((batch * 2000 + i) * 487) % ids, 'new@x'));
+          await writer.commit({ rows: batchRows }, { mode: 'incremental' });
+        }
+        await writer.finish({ mode: 'incremental' });
+      });
+      const [counts] = await inspect(path, (c) => rows(c, `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE email = 'new@x')::INTEGER AS changed FROM contacts`));
+      assert.deepEqual(counts, { n: ids, changed: 6000 });
+    });
   });
 
   describe('the file lock', () => {

@@ -33,8 +33,16 @@ import {
   columnList, createTableSql, createTableStatements, declaredKey, quoteIdentifier, quoteLiteral, sqlType,
 } from './sql.js';
 
-/** DuckDB's buffer pool; spills beyond it go to a temporary directory beside the file. */
-const DUCKDB_MEMORY_LIMIT = '128MB';
+/**
+ * DuckDB's buffer pool; spills beyond it go to a temporary directory beside the file. A sync's own need is far
+ * below it (about 15 MB that cannot spill, for the tables being written); the rest caches rows and blocks.
+ */
+const DUCKDB_MEMORY_LIMIT = '64MB';
+/**
+ * The pool for a file whose tables still have PRIMARY KEY constraints (written by an earlier version, until each
+ * table's next full pass): their indexes cannot spill, and a 1M-row key's did not fit in 64 MB.
+ */
+const KEYED_FILE_MEMORY_LIMIT = '128MB';
 /** How long a sync waits for another process to release the file before it gives up. */
 const LOCK_WAIT_MS = 60_000;
 
@@ -85,6 +93,7 @@ export class DuckDbDestination implements Destination {
       for (const sql of bookkeepingTablesSql({ text: 'VARCHAR', json: 'VARCHAR', timestamp: 'TIMESTAMP' }, quoteIdentifier)) {
         await connection.run(sql);
       }
+      if (await hasKeyedTables(connection)) await connection.run(`SET memory_limit = '${KEYED_FILE_MEMORY_LIMIT}'`);
       this.instance = instance;
       this.connection = connection;
     } catch (error) {
@@ -247,6 +256,15 @@ async function tableKey(connection: DuckDBConnection, name: string): Promise<str
     `SELECT constraint_column_names FROM duckdb_constraints() ${where} AND constraint_type = 'PRIMARY KEY'`, [name]);
   const key = keys.getRowsJson()[0]?.[0];
   return Array.isArray(key) ? key.map(String) : [];
+}
+
+/** Whether a table besides the bookkeeping ones has a PRIMARY KEY constraint (a file of an earlier version). */
+async function hasKeyedTables(connection: DuckDBConnection): Promise<boolean> {
+  const keyed = await connection.runAndReadAll(
+    `SELECT count(*) FROM duckdb_constraints()
+     WHERE database_name = current_database() AND constraint_type = 'PRIMARY KEY' AND table_name NOT IN ($1, $2)`,
+    [STATE_TABLE, RUNS_TABLE]);
+  return Number(keyed.getRows()[0]?.[0]) > 0;
 }
 
 function timestampValue(iso: string): DuckDBTimestampValue {
