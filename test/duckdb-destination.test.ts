@@ -18,7 +18,8 @@ import { ConfigError } from '../src/core/errors.js';
 import { TABLES} from '../src/catalog/index.js';
 import type { TableDef } from '../src/catalog/index.js';
 import { DuckDbDestination } from '../src/destinations/duckdb.js';
-import { columnList, quoteIdentifier, stagingName } from '../src/destinations/sql.js';
+import { ChunkBuilder, appendChunks } from '../src/destinations/duckdb-chunks.js';
+import { columnList, commentStatements, createTableSql, quoteIdentifier, stagingName } from '../src/destinations/sql.js';
 import type { RunRecord, TableState, TypedRow, TypedValue } from '../src/core/contract.js';
 import { rowConverter } from '../src/engine/typing.js';
 import { destinationContract } from './destination-contract.js';
@@ -56,6 +57,12 @@ async function inspect<T>(path: string, work: (connection: DuckDBConnection) => 
 
 async function rows(connection: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
   return (await connection.runAndReadAll(sql)).getRowObjectsJson();
+}
+
+/** The PRIMARY KEY constraints of a table, as lists of column names. */
+async function primaryKeyConstraints(connection: DuckDBConnection, name: string): Promise<Record<string, unknown>[]> {
+  return rows(connection, `SELECT constraint_column_names AS names FROM duckdb_constraints()
+    WHERE database_name = current_database() AND table_name = '${name}' AND constraint_type = 'PRIMARY KEY'`);
 }
 
 async function tableExists(connection: DuckDBConnection, name: string): Promise<boolean> {
@@ -187,7 +194,7 @@ if (CHILD_MODE) {
   });
 
   describe('tables', () => {
-    test('every catalog table is created with its columns in order, DuckDB types and primary key', async () => {
+    test('every catalog table is created with its columns in order, DuckDB types, and its key declared in its comment, not as a constraint', async () => {
       const path = newPath();
       await withDestination(path, async (destination) => {
         for (const t of TABLES) await (await destination.beginTable(t, 'full', false)).abort();
@@ -199,9 +206,9 @@ if (CHILD_MODE) {
             const columns = await rows(c, `SELECT column_name, data_type FROM information_schema.columns
               WHERE table_catalog = current_database() AND table_name = '${name}' ORDER BY ordinal_position`);
             assert.deepEqual(columns, t.columns.map((col) => ({ column_name: col.name, data_type: expectedType[col.type] })), name);
-            const keys = await rows(c, `SELECT constraint_column_names AS names FROM duckdb_constraints()
-              WHERE database_name = current_database() AND table_name = '${name}' AND constraint_type = 'PRIMARY KEY'`);
-            assert.deepEqual(keys, [{ names: [...t.primaryKey] }], name);
+            assert.deepEqual(await primaryKeyConstraints(c, name), [], name);
+            const comment = await rows(c, `SELECT comment FROM duckdb_tables() WHERE database_name = current_database() AND table_name = '${name}'`);
+            assert.deepEqual(comment, [{ comment: `${t.description} Key: ${t.primaryKey.join(', ')} (one row per key, kept by acsync; no constraint).` }], name);
           }
         }
         const comment = await rows(c, `SELECT comment FROM duckdb_columns()
@@ -245,9 +252,8 @@ if (CHILD_MODE) {
           udate: String(Date.parse('2024-03-01T19:02:11Z') * 1000),
           created: String(Date.parse('2024-02-05T13:22:10.250Z') * 1000), phone: null,
         });
-        const key = await rows(c, `SELECT constraint_column_names AS names FROM duckdb_constraints()
-          WHERE database_name = current_database() AND table_name = 'contacts' AND constraint_type = 'PRIMARY KEY'`);
-        assert.deepEqual(key, [{ names: ['id'] }], 'the published table keeps its primary key');
+        const [published] = await rows(c, `SELECT comment FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'contacts'`);
+        assert.match(String(published!.comment), / Key: id \(one row per key, kept by acsync; no constraint\)\.$/, 'the published table keeps its declared key');
       });
     });
   });
@@ -271,6 +277,59 @@ if (CHILD_MODE) {
       const columnCount = await inspect(path, (c) => rows(c, `SELECT count(*)::INTEGER AS n FROM information_schema.columns
         WHERE table_catalog = current_database() AND table_name = 'contacts'`));
       assert.deepEqual(columnCount, [{ n: contacts.columns.length }]);
+    });
+  });
+
+  describe('a file written by an earlier version (tables with a PRIMARY KEY constraint)', () => {
+    test('an incremental pass upserts into its live table; the next full pass replaces it with the declared-key form', async () => {
+      const path = newPath();
+      // What earlier versions created: the catalog's columns with a PRIMARY KEY, and a comment without the key.
+      await inspect(path, async (c) => {
+        for (const sql of [createTableSql(contacts, 'contacts', 'duckdb'), ...commentStatements(contacts, 'contacts')]) await c.run(sql);
+      });
+      const oldRows = [contact(1), contact(2)];
+      await inspect(path, (c) => appendChunks(c, 'contacts', new ChunkBuilder(contacts, 'TIMESTAMP').chunks(oldRows)));
+      await withDestination(path, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'incremental', false);
+        await writer.commit({ rows: [contact(2, 'changed@x'), contact(3)] }, { mode: 'incremental' });
+        await writer.commit({ rows: [contact(3, 'again@x')] }, { mode: 'incremental' });
+        await writer.finish({ mode: 'incremental' });
+      });
+      assert.deepEqual(await emails(path), [
+        { id: 1, email: 'c1@example.com' }, { id: 2, email: 'changed@x' }, { id: 3, email: 'again@x' },
+      ]);
+      assert.deepEqual(await inspect(path, (c) => primaryKeyConstraints(c, 'contacts')), [{ names: ['id'] }]);
+
+      await withDestination(path, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'full', false);
+        await writer.commit({ rows: [contact(1), contact(4)] }, fullState('r', 2));
+        await writer.finish({ mode: 'full' });
+        const next = await destination.beginTable(contacts, 'incremental', false);
+        await next.commit({ rows: [contact(4, 'four@x')] }, { mode: 'incremental' });
+        await next.finish({ mode: 'incremental' });
+      });
+      assert.deepEqual(await emails(path), [{ id: 1, email: 'c1@example.com' }, { id: 4, email: 'four@x' }]);
+      assert.deepEqual(await inspect(path, (c) => primaryKeyConstraints(c, 'contacts')), []);
+    });
+
+    test('a large keyed live table takes upserts: its index, which cannot spill, gets a larger buffer pool', async () => {
+      const path = newPath();
+      const ids = 1_000_000;
+      await inspect(path, async (c) => {
+        await c.run(createTableSql(contacts, 'contacts', 'duckdb'));
+        const values = contacts.columns.map((col) => (col.name === 'id' ? 'i::DOUBLE' : col.type === 'text' ? `'x' || i` : 'NULL'));
+        await c.run(`INSERT INTO contacts SELECT ${values.join(', ')} FROM range(1, ${ids + 1}) AS r(i)`);
+      });
+      await withDestination(path, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'incremental', false);
+        for (let batch = 0; batch < 3; batch++) {
+          const batchRows = Array.from({ length: 2000 }, (_, i) => contact(1 + ((batch * 2000 + i) * 487) % ids, 'new@x'));
+          await writer.commit({ rows: batchRows }, { mode: 'incremental' });
+        }
+        await writer.finish({ mode: 'incremental' });
+      });
+      const [counts] = await inspect(path, (c) => rows(c, `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE email = 'new@x')::INTEGER AS changed FROM contacts`));
+      assert.deepEqual(counts, { n: ids, changed: 6000 });
     });
   });
 

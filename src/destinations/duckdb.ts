@@ -4,16 +4,17 @@
  * Writes go through a single connection, one transaction at a time (tables in flight queue their
  * commits), which is also what DuckDB's single-writer file lock expects. A batch travels as DuckDB data
  * chunks (one native copy per column instead of a call per value) through the Appender into a temporary
- * load table without a key, and from there into its target (a full pass's staging copy, or the live table)
- * with INSERT OR REPLACE … SELECT, together with the table's state, in one transaction per batch.
+ * load table, and from there into its target (a full pass's staging copy, or the live table): the target's
+ * rows with the batch's keys are deleted and the batch inserted, together with the table's state, in one
+ * transaction per batch.
  *
- * Why not append straight into a full pass's staging copy, which is about twice as fast? After a resume, a
- * re-read page's keys are already there: the append fails, and a DuckDB transaction with a failed statement
- * can only be rolled back (there are no savepoints), so the batch would need a second transaction, and a
- * failed Appender is one more thing that must not outlive its transaction. Either way a batch is written
- * far faster than the API delivers one (at most 5 requests of 100 rows a second). Measured figures are
- * printed by bench/duckdb-load-bench.ts. What this shares with the PostgreSQL destination is in
- * ./sql-destination.ts; the file checks are in ./duckdb-file.ts.
+ * The tables have no PRIMARY KEY constraint (why: sql.ts `createTableStatements`); their comment declares the
+ * key, and acsync keeps one row per key: a batch holds one row per key (`latestPerKey`) and replaces the rows
+ * of its keys. Why not append straight into a full pass's staging copy? A key may come twice in one pass (a
+ * page re-read after a resume, or a record that moved between pages), and only the delete finds the earlier
+ * row. Either way a batch is written far faster than the API delivers one (at most 5 requests of 100 rows a
+ * second). Measured figures are printed by bench/duckdb-load-bench.ts. What this shares with the PostgreSQL
+ * destination is in ./sql-destination.ts; the file checks are in ./duckdb-file.ts.
  */
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,10 +29,20 @@ import {
   isoMillis, loadName, parseStates, preparePass, shapeOf, transaction, type ReplacedParents, type RunSql,
 } from './sql-destination.js';
 import type { RefreshPlan } from './joined-refresh.js';
-import { columnList, createTableSql, createTableStatements, quoteIdentifier, quoteLiteral, sqlType } from './sql.js';
+import {
+  columnList, createTableSql, createTableStatements, declaredKey, quoteIdentifier, quoteLiteral, sqlType,
+} from './sql.js';
 
-/** DuckDB's buffer pool; spills beyond it go to a temporary directory beside the file. */
-const DUCKDB_MEMORY_LIMIT = '128MB';
+/**
+ * DuckDB's buffer pool; spills beyond it go to a temporary directory beside the file. A sync's own need is far
+ * below it (about 15 MB that cannot spill, for the tables being written); the rest caches rows and blocks.
+ */
+const DUCKDB_MEMORY_LIMIT = '64MB';
+/**
+ * The pool for a file whose tables still have PRIMARY KEY constraints (written by an earlier version, until each
+ * table's next full pass): their indexes cannot spill, and a 1M-row key's did not fit in 64 MB.
+ */
+const KEYED_FILE_MEMORY_LIMIT = '128MB';
 /** How long a sync waits for another process to release the file before it gives up. */
 const LOCK_WAIT_MS = 60_000;
 
@@ -82,6 +93,7 @@ export class DuckDbDestination implements Destination {
       for (const sql of bookkeepingTablesSql({ text: 'VARCHAR', json: 'VARCHAR', timestamp: 'TIMESTAMP' }, quoteIdentifier)) {
         await connection.run(sql);
       }
+      if (await hasKeyedTables(connection)) await connection.run(`SET memory_limit = '${KEYED_FILE_MEMORY_LIMIT}'`);
       this.instance = instance;
       this.connection = connection;
     } catch (error) {
@@ -138,8 +150,13 @@ export class DuckDbDestination implements Destination {
 
 class DuckDbTableWriter extends SqlTableWriter<DuckDBConnection, DuckDBDataChunk[]> {
   private readonly chunkBuilder: ChunkBuilder;
-  /** The quoted column list, in catalog order. */
-  private readonly columns: string;
+  /**
+   * Moves the load table's rows into the target and empties it: the target's rows with a key of the batch are
+   * deleted, then the batch inserted (the target has no key constraint to replace on: see sql.ts
+   * `createTableStatements`; a batch holds one row per key). A live table written by an earlier version still
+   * has its PRIMARY KEY, and this works there too.
+   */
+  private readonly upsertSql: string;
 
   constructor(
     queue: ConnectionQueue<DuckDBConnection>,
@@ -151,7 +168,12 @@ class DuckDbTableWriter extends SqlTableWriter<DuckDBConnection, DuckDBDataChunk
   ) {
     super(queue, table, mode, target);
     this.chunkBuilder = new ChunkBuilder(table, 'TIMESTAMP');
-    this.columns = columnList(table);
+    const into = quoteIdentifier(target);
+    const loaded = quoteIdentifier(load);
+    const sameKey = table.primaryKey.map((c) => `${into}.${quoteIdentifier(c)} = ${loaded}.${quoteIdentifier(c)}`).join(' AND ');
+    const columns = columnList(table);
+    this.upsertSql = `DELETE FROM ${into} USING ${loaded} WHERE ${sameKey}; `
+      + `INSERT INTO ${into} (${columns}) SELECT ${columns} FROM ${loaded}; DELETE FROM ${loaded}`;
   }
 
   protected encode(rows: readonly TypedRow[]): DuckDBDataChunk[] | null {
@@ -165,11 +187,10 @@ class DuckDbTableWriter extends SqlTableWriter<DuckDBConnection, DuckDBDataChunk
       // Ids are finite numbers, so they are written as numeric literals: no quoting question arises.
       if (parents) await run(`DELETE FROM ${quoteIdentifier(this.target)} WHERE ${quoteIdentifier(parents.column)} IN (${parents.ids.join(', ')})`);
       if (chunks === null) return;
-      // The Appender only ever writes the load table, which has no key: an append cannot fail on one, so a
-      // page re-read into a resumed staging copy takes the same path as any other batch.
+      // The Appender only ever writes the load table: an append cannot fail on a key of the target, so a page
+      // re-read into a resumed staging copy takes the same path as any other batch.
       await appendChunks(connection, this.load, chunks);
-      const load = quoteIdentifier(this.load);
-      await run(`INSERT OR REPLACE INTO ${quoteIdentifier(this.target)} (${this.columns}) SELECT ${this.columns} FROM ${load}; DELETE FROM ${load}`);
+      await run(this.upsertSql);
     }, stateSql(this.table.name, state));
   }
 
@@ -217,14 +238,33 @@ async function tableShape(connection: DuckDBConnection, name: string): Promise<s
   );
   const rows = columns.getRows();
   if (rows.length === 0) return null;
+  return shapeOf(rows.map(([column, type]) => `${String(column)} ${String(type)}`), await tableKey(connection, name));
+}
+
+/**
+ * The key of a table: the one its comment declares (tables written by acsync have no constraint), else its
+ * PRIMARY KEY constraint (a file written by an earlier version; its next full pass replaces the table with
+ * the declared form); [] if neither.
+ */
+async function tableKey(connection: DuckDBConnection, name: string): Promise<string[]> {
+  const where = `WHERE database_name = current_database() AND schema_name = 'main' AND table_name = $1`;
+  const comments = await connection.runAndReadAll(`SELECT comment FROM duckdb_tables() ${where}`, [name]);
+  const comment = comments.getRows()[0]?.[0];
+  const declared = declaredKey(typeof comment === 'string' ? comment : null);
+  if (declared) return declared;
   const keys = await connection.runAndReadAll(
-    `SELECT constraint_column_names FROM duckdb_constraints()
-     WHERE database_name = current_database() AND schema_name = 'main' AND table_name = $1
-       AND constraint_type = 'PRIMARY KEY'`,
-    [name],
-  );
+    `SELECT constraint_column_names FROM duckdb_constraints() ${where} AND constraint_type = 'PRIMARY KEY'`, [name]);
   const key = keys.getRowsJson()[0]?.[0];
-  return shapeOf(rows.map(([column, type]) => `${String(column)} ${String(type)}`), Array.isArray(key) ? key.map(String) : []);
+  return Array.isArray(key) ? key.map(String) : [];
+}
+
+/** Whether a table besides the bookkeeping ones has a PRIMARY KEY constraint (a file of an earlier version). */
+async function hasKeyedTables(connection: DuckDBConnection): Promise<boolean> {
+  const keyed = await connection.runAndReadAll(
+    `SELECT count(*) FROM duckdb_constraints()
+     WHERE database_name = current_database() AND constraint_type = 'PRIMARY KEY' AND table_name NOT IN ($1, $2)`,
+    [STATE_TABLE, RUNS_TABLE]);
+  return Number(keyed.getRows()[0]?.[0]) > 0;
 }
 
 function timestampValue(iso: string): DuckDBTimestampValue {

@@ -50,11 +50,13 @@ export function createTableSql(table: TableDef, name: string, dialect: SqlDialec
 
 /**
  * `COMMENT ON` statements for a table and its described columns (both DuckDB and PostgreSQL accept them),
- * the table named `name`, in `schema` if given.
+ * the table named `name`, in `schema` if given. `declareKey` appends the key to the table's comment, for a
+ * table created without its PRIMARY KEY constraint (DuckDB: see `createTableStatements`).
  */
-export function commentStatements(table: TableDef, name: string, schema?: string): string[] {
+export function commentStatements(table: TableDef, name: string, schema?: string, declareKey = false): string[] {
   const target = qualifiedName(name, schema);
-  const statements = [`COMMENT ON TABLE ${target} IS ${quoteLiteral(table.description)}`];
+  const comment = declareKey ? `${table.description} ${keyDeclaration(table)}` : table.description;
+  const statements = [`COMMENT ON TABLE ${target} IS ${quoteLiteral(comment)}`];
   for (const column of table.columns) {
     if (column.description === undefined) continue;
     statements.push(`COMMENT ON COLUMN ${target}.${quoteIdentifier(column.name)} IS ${quoteLiteral(column.description)}`);
@@ -62,9 +64,32 @@ export function commentStatements(table: TableDef, name: string, schema?: string
   return statements;
 }
 
-/** `CREATE TABLE` for a table (columns, key) under `name`, then the `COMMENT ON` statements describing it. */
+/**
+ * `CREATE TABLE` for a table (columns, key) under `name`, then the `COMMENT ON` statements describing it.
+ *
+ * DuckDB's tables have no PRIMARY KEY constraint: its index (an ART) lives in memory while the table is written
+ * and grows with every row, which made it most of a large sync's memory and slowed loading (dlt's DuckDB
+ * destination leaves indexes off by default for the same reason). acsync keeps one row per key itself (a batch
+ * is de-duplicated, then its keys deleted and its rows inserted), and the table's comment declares the key.
+ * PostgreSQL keeps its constraint: its indexes live on disk.
+ */
 export function createTableStatements(table: TableDef, name: string, dialect: SqlDialect, schema?: string): string[] {
-  return [createTableSql(table, name, dialect, schema === undefined ? {} : { schema }), ...commentStatements(table, name, schema)];
+  const keyConstraint = dialect !== 'duckdb';
+  return [
+    createTableSql(table, name, dialect, { primaryKey: keyConstraint, ...(schema === undefined ? {} : { schema }) }),
+    ...commentStatements(table, name, schema, !keyConstraint),
+  ];
+}
+
+/** The sentence a table comment ends with when it declares the table's key instead of a constraint. */
+export function keyDeclaration(table: TableDef): string {
+  return `Key: ${table.primaryKey.join(', ')} (one row per key, kept by acsync; no constraint).`;
+}
+
+/** The key a table comment declares (`keyDeclaration`); null if it declares none. */
+export function declaredKey(comment: string | null): string[] | null {
+  const match = /(?:^|\s)Key: ([^()]+) \(one row per key, kept by acsync; no constraint\)\.$/.exec(comment ?? '');
+  return match ? match[1]!.split(', ') : null;
 }
 
 /** Name of the staging copy a full pass fills before it replaces the live table. */
