@@ -25,7 +25,7 @@ export interface WriterLake {
   manifest(table: string): Manifest | undefined;
   /** Writes and publishes a version from `select` (its DuckDB work inside `exclusive`). */
   publishVersion(table: TableDef, connection: DuckDBConnection, version: number, select: string, state: TableState | undefined): Promise<Manifest>;
-  /** Runs DuckDB work while no other table's runs. */
+  /** Runs a merge while no other table's runs. */
   exclusive<T>(work: () => Promise<T>): Promise<T>;
   saveState(table: string, state: TableState, version: number, staging: Staging | null): Promise<void>;
   pruneVersions(table: string): Promise<void>;
@@ -70,21 +70,20 @@ export class ParquetTableWriter implements TableWriter {
       mkdirSync(destination.local(stagingFolder(table.name, staging.id)), { recursive: true });
       const files = [batchFile(table.name, staging.id, n)];
       if (parents) files.push(parentsFile(table.name, staging.id, n));
-      await destination.exclusive(async () => {
-        await appendChunks(this.connection, LOAD_TABLE_NAME, chunks);
-        try {
-          await this.connection.run(`COPY ${LOAD_TABLE} TO ${quoteLiteral(destination.local(files[0]!))} ${PARQUET_OPTIONS}`);
-        } finally {
-          // Replaced, not emptied: DuckDB keeps a table's deleted rows (and their memory) until it is dropped.
-          await this.connection.run(loadTableSql(table));
-        }
-        if (parents) {
-          // Ids are finite numbers, so they are written as numeric literals: no quoting question arises.
-          await this.connection.run(
-            `COPY (SELECT unnest([${parents.ids.join(', ')}]::DOUBLE[]) AS parent) TO ${quoteLiteral(destination.local(files[1]!))} ${PARQUET_OPTIONS}`,
-          );
-        }
-      });
+      // Not `exclusive`: a batch is small, and other tables' streams keep committing while one table merges.
+      await appendChunks(this.connection, LOAD_TABLE_NAME, chunks);
+      try {
+        await this.connection.run(`COPY ${LOAD_TABLE} TO ${quoteLiteral(destination.local(files[0]!))} ${PARQUET_OPTIONS}`);
+      } finally {
+        // Replaced, not emptied: DuckDB keeps a table's deleted rows (and their memory) until it is dropped.
+        await this.connection.run(loadTableSql(table));
+      }
+      if (parents) {
+        // Ids are finite numbers, so they are written as numeric literals: no quoting question arises.
+        await this.connection.run(
+          `COPY (SELECT unnest([${parents.ids.join(', ')}]::DOUBLE[]) AS parent) TO ${quoteLiteral(destination.local(files[1]!))} ${PARQUET_OPTIONS}`,
+        );
+      }
       for (const file of files) fsyncPath(destination.local(file));
       fsyncPath(destination.local(stagingFolder(table.name, staging.id)));
       await destination.store.publish(files);

@@ -204,8 +204,8 @@ export class ParquetDestination implements Destination {
   // ----- for the table writers ---------------------------------------------------------------------
 
   /**
-   * Runs one table's DuckDB work (a batch's copy, a merge) while no other table's runs: what DuckDB holds at
-   * once, and so the process's memory, is then one table's, however many tables commit or finish together.
+   * Runs one table's merge while no other table's runs: what DuckDB holds at once, and so the process's memory,
+   * is then one merge (and a few batches), however many tables finish together.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
     const result = this.duckdbQueue.then(work);
