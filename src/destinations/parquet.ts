@@ -7,7 +7,7 @@
  * the previous version with the batches applied), so readers only ever see whole versions. Unlike the SQL
  * destinations, an incremental pass's rows thus appear at `finish`, not per commit (Parquet files cannot be
  * upserted in place); an interrupted incremental pass resumes from its staged batches. DuckDB merges
- * the files itself (read_parquet … COPY TO), so memory does not grow with the table. A batch counts once the
+ * the files itself (read_parquet … COPY TO), one table at a time, within LAKE_DUCKDB_SETTINGS.memory_limit. A batch counts once the
  * state file naming it has been renamed into place; batch files beyond that number are leftovers of a crash,
  * ignored and removed when the pass resumes.
  *
