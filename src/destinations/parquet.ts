@@ -7,9 +7,9 @@
  * the previous version with the batches applied), so readers only ever see whole versions. Unlike the SQL
  * destinations, an incremental pass's rows thus appear at `finish`, not per commit (Parquet files cannot be
  * upserted in place); an interrupted incremental pass resumes from its staged batches. DuckDB merges
- * the files itself (read_parquet … COPY TO), one table at a time, within LAKE_DUCKDB_SETTINGS.memory_limit. A batch counts once the
- * state file naming it has been renamed into place; batch files beyond that number are leftovers of a crash,
- * ignored and removed when the pass resumes.
+ * the files itself (read_parquet … COPY TO), one table at a time, within LAKE_DUCKDB_SETTINGS.memory_limit.
+ * A batch counts once the state file naming it has been renamed into place; batch files beyond that number
+ * are leftovers of a crash, ignored and removed when the pass resumes.
  *
  * Publishing order in `finish`, and what a crash at each step leaves behind:
  *   1. the new version's file is written and fsynced under v<N+1>/, which nothing references yet. A crash
