@@ -475,6 +475,24 @@ if (CHILD_MODE) {
     });
   });
 
+  describe('memory', () => {
+    test('a writer holds one batch at a time: its load table does not keep the rows of the batches it has staged', async () => {
+      const dir = newDir();
+      await withLake(dir, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'full', false);
+        const batch = (n: number) => Array.from({ length: 2000 }, (_, i) => contact(n * 2000 + i + 1));
+        await writer.commit({ rows: batch(0) }, fullState('r', 2000));
+        const oneBatch = (await destination.duckdbMemory()).get('in_memory_table') ?? 0;
+        for (let n = 1; n < 25; n++) await writer.commit({ rows: batch(n) }, fullState('r', (n + 1) * 2000));
+        // 50,000 rows kept would be several MB; what one batch leaves is at most a block or two.
+        const afterAll = (await destination.duckdbMemory()).get('in_memory_table') ?? 0;
+        assert.ok(afterAll <= Math.max(oneBatch, 1024 * 1024), `the load table holds ${afterAll} bytes after 25 batches, ${oneBatch} after one`);
+        await writer.finish({ mode: 'full' });
+      });
+      assert.equal(readManifest(dir, contacts)?.rows, 50_000);
+    });
+  });
+
   describe('crashes', () => {
     test('a process killed between commits leaves exactly the committed batches, and they resume', async () => {
       const dir = newDir();

@@ -14,7 +14,7 @@ import { fsyncPath } from './lake-files.js';
 import { batchFile, parentsFile, stagingFolder, stagingRoot } from './lake-layout.js';
 import type { Manifest, Staging } from './lake-layout.js';
 import type { LakeStore } from './lake-store.js';
-import { LOAD_TABLE, LOAD_TABLE_NAME, PARQUET_OPTIONS, temporaryTableSql } from './parquet-sql.js';
+import { LOAD_TABLE, LOAD_TABLE_NAME, PARQUET_OPTIONS, loadTableSql, temporaryTableSql } from './parquet-sql.js';
 import { quoteIdentifier, quoteLiteral } from './sql.js';
 
 /** What a table writer needs of its lake; the Parquet destination (./parquet.ts) provides it. */
@@ -23,7 +23,10 @@ export interface WriterLake {
   /** The local path of a lake path. */
   local(path: string): string;
   manifest(table: string): Manifest | undefined;
+  /** Writes and publishes a version from `select` (its DuckDB work inside `exclusive`). */
   publishVersion(table: TableDef, connection: DuckDBConnection, version: number, select: string, state: TableState | undefined): Promise<Manifest>;
+  /** Runs a merge while no other table's runs. */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   saveState(table: string, state: TableState, version: number, staging: Staging | null): Promise<void>;
   pruneVersions(table: string): Promise<void>;
   writeViews(): Promise<void>;
@@ -66,14 +69,16 @@ export class ParquetTableWriter implements TableWriter {
       const n = staging.batches + 1;
       mkdirSync(destination.local(stagingFolder(table.name, staging.id)), { recursive: true });
       const files = [batchFile(table.name, staging.id, n)];
+      if (parents) files.push(parentsFile(table.name, staging.id, n));
+      // Not `exclusive`: a batch is small, and other tables' streams keep committing while one table merges.
       await appendChunks(this.connection, LOAD_TABLE_NAME, chunks);
       try {
         await this.connection.run(`COPY ${LOAD_TABLE} TO ${quoteLiteral(destination.local(files[0]!))} ${PARQUET_OPTIONS}`);
       } finally {
-        await this.connection.run(`DELETE FROM ${LOAD_TABLE}`);
+        // Replaced, not emptied: DuckDB keeps a table's deleted rows (and their memory) until it is dropped.
+        await this.connection.run(loadTableSql(table));
       }
       if (parents) {
-        files.push(parentsFile(table.name, staging.id, n));
         // Ids are finite numbers, so they are written as numeric literals: no quoting question arises.
         await this.connection.run(
           `COPY (SELECT unnest([${parents.ids.join(', ')}]::DOUBLE[]) AS parent) TO ${quoteLiteral(destination.local(files[1]!))} ${PARQUET_OPTIONS}`,
@@ -184,16 +189,19 @@ export class ParquetTableWriter implements TableWriter {
   /** Stages a refresh's joined objects in a temporary table of this writer's connection; returns its quoted name. */
   private async stageRefresh(refresh: RefreshPlan): Promise<string> {
     const { staged } = refresh;
-    await this.connection.run(temporaryTableSql(staged, staged.name));
-    await appendChunks(this.connection, staged.name, new ChunkBuilder(staged, 'TIMESTAMPTZ').chunks(refresh.rows));
+    const chunks = new ChunkBuilder(staged, 'TIMESTAMPTZ').chunks(refresh.rows);
+    await this.destination.exclusive(async () => {
+      await this.connection.run(temporaryTableSql(staged, staged.name));
+      await appendChunks(this.connection, staged.name, chunks);
+    });
     return quoteIdentifier(staged.name);
   }
 
   /** Whether a row of `source` has copied columns other than the refresh says: only then is a version written. */
   private async anyStale(refresh: RefreshPlan, source: string, staged: string): Promise<boolean> {
     const on = quoteIdentifier(refresh.on);
-    const reader = await this.connection.runAndReadAll(
-      `SELECT EXISTS (SELECT 1 FROM (${source}) AS t LEFT JOIN ${staged} AS r ON t.${on} = r.${on} WHERE ${staleCondition(refresh, 't', 'r')})`);
+    const reader = await this.destination.exclusive(() => this.connection.runAndReadAll(
+      `SELECT EXISTS (SELECT 1 FROM (${source}) AS t LEFT JOIN ${staged} AS r ON t.${on} = r.${on} WHERE ${staleCondition(refresh, 't', 'r')})`));
     return reader.getRows()[0]?.[0] === true;
   }
 

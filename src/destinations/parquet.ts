@@ -7,9 +7,9 @@
  * the previous version with the batches applied), so readers only ever see whole versions. Unlike the SQL
  * destinations, an incremental pass's rows thus appear at `finish`, not per commit (Parquet files cannot be
  * upserted in place); an interrupted incremental pass resumes from its staged batches. DuckDB merges
- * the files itself (read_parquet … COPY TO), so memory does not grow with the table. A batch counts once the
- * state file naming it has been renamed into place; batch files beyond that number are leftovers of a crash,
- * ignored and removed when the pass resumes.
+ * the files itself (read_parquet … COPY TO), one table at a time, within LAKE_DUCKDB_SETTINGS.memory_limit.
+ * A batch counts once the state file naming it has been renamed into place; batch files beyond that number
+ * are leftovers of a crash, ignored and removed when the pass resumes.
  *
  * Publishing order in `finish`, and what a crash at each step leaves behind:
  *   1. the new version's file is written and fsynced under v<N+1>/, which nothing references yet. A crash
@@ -44,6 +44,24 @@ import { declareLogicalTypes } from './parquet-footer.js';
 import { LOAD_TABLE, PARQUET_OPTIONS, lakeViewSql, loadTableSql } from './parquet-sql.js';
 import { ParquetTableWriter } from './parquet-writer.js';
 
+/**
+ * The embedded DuckDB's settings (reference: duckdb.org/docs/configuration/overview, duckdb_settings()).
+ * - memory_limit: the buffer pool of the one merge that runs at a time (`exclusive`); beyond it a merge spills to
+ *   the spill folder. The full merge of a million contacts (window by key, then sort) runs out of memory at
+ *   128 MB and fits in 256 MB.
+ * - allocator_*: this libduckdb uses glibc's malloc, which keeps what DuckDB frees; at these thresholds DuckDB
+ *   returns it to the system (malloc_trim) after each task and each large release, so RSS follows what DuckDB
+ *   holds now rather than the most it ever held.
+ * - enable_external_file_cache: DuckDB would keep the Parquet files it reads, growing with the tables; a merge
+ *   reads each file once, so the cache saves nothing.
+ */
+export const LAKE_DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
+  memory_limit: '256MB',
+  allocator_flush_threshold: '1MB',
+  allocator_bulk_deallocation_flush_threshold: '1MB',
+  enable_external_file_cache: 'false',
+};
+
 /** Versions kept per table unless the URI says otherwise (`?keep=`). */
 export const DEFAULT_KEEP_VERSIONS = 3;
 
@@ -68,6 +86,8 @@ export class ParquetDestination implements Destination {
   private manifests = new Map<string, Manifest>();
   /** Tail of the views.sql rewrites: tables finishing together write it one after the other. */
   private viewsQueue: Promise<unknown> = Promise.resolve();
+  /** Tail of the DuckDB work of all tables: see `exclusive`. */
+  private duckdbQueue: Promise<unknown> = Promise.resolve();
 
   constructor(options: ParquetDestinationOptions) {
     this.store = options.store;
@@ -86,8 +106,7 @@ export class ParquetDestination implements Destination {
       this.spillDirectory = localPath(this.store.root, SPILL_FOLDER);
       rmSync(this.spillDirectory, { recursive: true, force: true });
       mkdirSync(this.spillDirectory, { recursive: true });
-      // A bounded buffer pool keeps memory flat however large the table: merges beyond it spill to disk.
-      this.instance = await DuckDBInstance.create(':memory:', { temp_directory: this.spillDirectory, memory_limit: '256MB' });
+      this.instance = await DuckDBInstance.create(':memory:', { temp_directory: this.spillDirectory, ...LAKE_DUCKDB_SETTINGS });
     } catch (error) {
       await this.close();
       throw error;
@@ -171,7 +190,28 @@ export class ParquetDestination implements Destination {
     }
   }
 
+  /** What the embedded DuckDB holds now, in bytes per tag of duckdb_memory() (in_memory_table, order_by, …). */
+  async duckdbMemory(): Promise<Map<string, number>> {
+    const connection = await this.checkOpen().connect();
+    try {
+      const reader = await connection.runAndReadAll('SELECT lower(tag), memory_usage_bytes FROM duckdb_memory()');
+      return new Map(reader.getRows().map(([tag, bytes]) => [String(tag), Number(bytes)]));
+    } finally {
+      connection.closeSync();
+    }
+  }
+
   // ----- for the table writers ---------------------------------------------------------------------
+
+  /**
+   * Runs one table's merge while no other table's runs: what DuckDB holds at once, and so the process's memory,
+   * is then one merge (and a few batches), however many tables finish together.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.duckdbQueue.then(work);
+    this.duckdbQueue = result.catch(() => undefined);
+    return result;
+  }
 
   /** Absolute local path of a lake path. */
   local(path: string): string {
@@ -193,7 +233,7 @@ export class ParquetDestination implements Destination {
     await this.store.removeFolder(folder);
     mkdirSync(this.local(folder), { recursive: true });
     const file = `${folder}/part-0000.parquet`;
-    const result = await connection.run(`COPY (${select}) TO ${quoteLiteral(this.local(file))} ${PARQUET_OPTIONS}`);
+    const result = await this.exclusive(() => connection.run(`COPY (${select}) TO ${quoteLiteral(this.local(file))} ${PARQUET_OPTIONS}`));
     declareLogicalTypes(this.local(file));
     fsyncPath(this.local(file));
     fsyncPath(this.local(folder));
