@@ -36,7 +36,7 @@ import type { Destination, RunRecord, TableState, TableWriter } from '../core/co
 import { fsyncPath, localPath, writeFileAtomic } from './lake-files.js';
 import {
   PARQUET_TYPES, RUNS_FOLDER, SPILL_FOLDER, STAGED_FILE, STATE_FOLDER, VERSION_FOLDER, VIEWS_FILE, batchFile,
-  manifestPath, manifestShape, publishedState, stagingFolder, stagingRoot, statePath, tableShape, versionFolder,
+  manifestPath, manifestShape, partFile, publishedState, stagingFolder, stagingRoot, statePath, tableShape, versionFolder,
 } from './lake-layout.js';
 import type { Manifest, Staging, StoredState } from './lake-layout.js';
 import type { LakeStore } from './lake-store.js';
@@ -62,6 +62,13 @@ export const LAKE_DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
   enable_external_file_cache: 'false',
 };
 
+/**
+ * Rows per Parquet file of a version, about: a larger table is merged one range of its first key column at a time,
+ * each range into its own file, so a merge's memory follows this rather than the table (see `publishVersion`).
+ * ACSYNC_LAKE_PART_ROWS overrides it (tests lower it to split small tables).
+ */
+export const DEFAULT_PART_ROWS = 40_000;
+
 /** Versions kept per table unless the URI says otherwise (`?keep=`). */
 export const DEFAULT_KEEP_VERSIONS = 3;
 
@@ -69,6 +76,8 @@ export interface ParquetDestinationOptions {
   readonly store: LakeStore;
   /** Versions kept per table, the current one included (at least 1). */
   readonly keep?: number;
+  /** Rows per file of a version, about (DEFAULT_PART_ROWS unless ACSYNC_LAKE_PART_ROWS says otherwise). */
+  readonly partRows?: number;
   readonly description?: string;
 }
 
@@ -76,6 +85,7 @@ export class ParquetDestination implements Destination {
   readonly description: string;
   readonly store: LakeStore;
   readonly keep: number;
+  readonly partRows: number;
   private instance: DuckDBInstance | null = null;
   /**
    * DuckDB spills here when a merge outgrows its memory: inside the lake's (or cache's) `_acsync`, on the
@@ -93,6 +103,8 @@ export class ParquetDestination implements Destination {
     this.store = options.store;
     this.keep = options.keep ?? DEFAULT_KEEP_VERSIONS;
     if (!Number.isInteger(this.keep) || this.keep < 1) throw new ConfigError(`keep must be a whole number of versions, at least 1 (got ${this.keep})`);
+    this.partRows = options.partRows ?? (Number(process.env.ACSYNC_LAKE_PART_ROWS) || DEFAULT_PART_ROWS);
+    if (!Number.isInteger(this.partRows) || this.partRows < 1) throw new ConfigError(`partRows must be a whole number of rows, at least 1 (got ${this.partRows})`);
     this.description = options.description ?? `Parquet lake ${this.store.location}`;
   }
 
@@ -160,7 +172,7 @@ export class ParquetDestination implements Destination {
       await connection.run(loadTableSql(table));
       if (!manifest) {
         // The table exists from its first pass on, empty until a pass publishes rows.
-        manifest = await this.publishVersion(table, connection, 1, `SELECT * FROM ${LOAD_TABLE}`, undefined);
+        manifest = await this.publishVersion(table, connection, 1, [`SELECT * FROM ${LOAD_TABLE}`], undefined);
         await this.writeViews();
       }
       const version = manifest.version;
@@ -223,26 +235,36 @@ export class ParquetDestination implements Destination {
   }
 
   /**
-   * Writes a version of `table` from `select` (columns in catalog order) into v<version>/, then publishes it
-   * with its manifest (steps 1 and 2 of the order at the top of this file).
+   * Writes a version of `table` into v<version>/, one file per query of `parts` (each sorted by key, the parts in
+   * key order, no row in two), then publishes it with its manifest (steps 1 and 2 of the order at the top of this
+   * file): the manifest names the files only once all of them are written and fsynced.
    */
-  async publishVersion(table: TableDef, connection: DuckDBConnection, version: number, select: string,
+  async publishVersion(table: TableDef, connection: DuckDBConnection, version: number, parts: readonly string[],
     state: TableState | undefined): Promise<Manifest> {
     const folder = versionFolder(table.name, version);
     // Whatever a crashed attempt left in this unpublished folder goes first.
     await this.store.removeFolder(folder);
     mkdirSync(this.local(folder), { recursive: true });
-    const file = `${folder}/part-0000.parquet`;
-    const result = await this.exclusive(() => connection.run(`COPY (${select}) TO ${quoteLiteral(this.local(file))} ${PARQUET_OPTIONS}`));
-    declareLogicalTypes(this.local(file));
-    fsyncPath(this.local(file));
+    const files = parts.map((_, index) => `${folder}/${partFile(index)}`);
+    let rows = 0;
+    // Part after part, each its own COPY: DuckDB holds one part's merge at a time.
+    await this.exclusive(async () => {
+      for (const [index, select] of parts.entries()) {
+        const file = this.local(files[index]!);
+        rows += (await connection.run(`COPY (${select}) TO ${quoteLiteral(file)} ${PARQUET_OPTIONS}`)).rowsChanged;
+      }
+    });
+    for (const file of files) {
+      declareLogicalTypes(this.local(file));
+      fsyncPath(this.local(file));
+    }
     fsyncPath(this.local(folder));
-    await this.store.publish([file]);
+    await this.store.publish(files);
     const manifest: Manifest = {
       table: table.name,
       version,
-      files: [file.slice(table.name.length + 1)],
-      rows: result.rowsChanged,
+      files: files.map((file) => file.slice(table.name.length + 1)),
+      rows,
       schema: table.columns.map((c) => ({ name: c.name, type: c.type, parquet: PARQUET_TYPES[c.type] })),
       primaryKey: [...table.primaryKey],
       publishedAt: new Date().toISOString(),
