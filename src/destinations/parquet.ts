@@ -7,12 +7,13 @@
  * the previous version with the batches applied), so readers only ever see whole versions. Unlike the SQL
  * destinations, an incremental pass's rows thus appear at `finish`, not per commit (Parquet files cannot be
  * upserted in place); an interrupted incremental pass resumes from its staged batches. DuckDB merges
- * the files itself (read_parquet … COPY TO), one table at a time, within LAKE_DUCKDB_SETTINGS.memory_limit.
+ * the files itself (read_parquet … COPY TO), one table at a time, within LAKE_DUCKDB_SETTINGS.memory_limit; a table
+ * larger than DEFAULT_PART_ROWS one range of its first key column at a time, each range into its own file.
  * A batch counts once the state file naming it has been renamed into place; batch files beyond that number
  * are leftovers of a crash, ignored and removed when the pass resumes.
  *
  * Publishing order in `finish`, and what a crash at each step leaves behind:
- *   1. the new version's file is written and fsynced under v<N+1>/, which nothing references yet. A crash
+ *   1. the new version's files are all written and fsynced under v<N+1>/, which nothing references yet. A crash
  *      leaves an unreferenced folder: the table still reads as version N, the state still names the staged
  *      batches, so the pass resumes and the next `finish` rewrites v<N+1>/.
  *   2. _current.json is replaced by an atomic rename (on S3: uploaded after the data files). This is the
@@ -47,8 +48,9 @@ import { ParquetTableWriter } from './parquet-writer.js';
 /**
  * The embedded DuckDB's settings (reference: duckdb.org/docs/configuration/overview, duckdb_settings()).
  * - memory_limit: the buffer pool of the one merge that runs at a time (`exclusive`); beyond it a merge spills to
- *   the spill folder. The full merge of a million contacts (window by key, then sort) runs out of memory at
- *   128 MB and fits in 256 MB.
+ *   the spill folder, though a merge's sort and window do not spill reliably, so the limit must hold one part
+ *   (DEFAULT_PART_ROWS). A million contacts (generated, 100 batches) merged in parts of 25k rows fit in 96 MB, full and
+ *   incremental (DuckDB then holds up to about 77 MB), and fail at 64 MB; merged whole, they fail even at 256 MB.
  * - allocator_*: this libduckdb uses glibc's malloc, which keeps what DuckDB frees; at these thresholds DuckDB
  *   returns it to the system (malloc_trim) after each task and each large release, so RSS follows what DuckDB
  *   holds now rather than the most it ever held.
@@ -56,7 +58,7 @@ import { ParquetTableWriter } from './parquet-writer.js';
  *   reads each file once, so the cache saves nothing.
  */
 export const LAKE_DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
-  memory_limit: '256MB',
+  memory_limit: '96MB',
   allocator_flush_threshold: '1MB',
   allocator_bulk_deallocation_flush_threshold: '1MB',
   enable_external_file_cache: 'false',
@@ -65,9 +67,11 @@ export const LAKE_DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
 /**
  * Rows per Parquet file of a version, about: a larger table is merged one range of its first key column at a time,
  * each range into its own file, so a merge's memory follows this rather than the table (see `publishVersion`).
- * ACSYNC_LAKE_PART_ROWS overrides it (tests lower it to split small tables).
+ * Smaller parts need less memory but cost time: each part's merge scans the staged batches again (a million
+ * contacts: 40k rows a part need 128 MB, 25k 96 MB, 10k take twice as long). ACSYNC_LAKE_PART_ROWS overrides it
+ * (tests lower it to split small tables).
  */
-export const DEFAULT_PART_ROWS = 40_000;
+export const DEFAULT_PART_ROWS = 25_000;
 
 /** Versions kept per table unless the URI says otherwise (`?keep=`). */
 export const DEFAULT_KEEP_VERSIONS = 3;
