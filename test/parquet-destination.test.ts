@@ -69,8 +69,22 @@ function storedState(dir: string, name = 'contacts'): {
   return JSON.parse(readFileSync(join(dir, '_acsync', 'state', `${name}.json`), 'utf8')) as ReturnType<typeof storedState>;
 }
 
-function localDestination(dir: string, keep?: number): ParquetDestination {
-  return new ParquetDestination({ store: new LocalLakeStore(dir), ...(keep !== undefined && { keep }) });
+function localDestination(dir: string, keep?: number, partRows?: number): ParquetDestination {
+  return new ParquetDestination({ store: new LocalLakeStore(dir), ...(keep !== undefined && { keep }), ...(partRows !== undefined && { partRows }) });
+}
+
+const contactTags = table('contacts_tags');
+const convertContactTag = rowConverter(contactTags);
+
+function contactTag(contactId: number, id: number, createdBy = `t${id}`): TypedRow {
+  return convertContactTag({ contact: String(contactId), id: String(id), created_by: createdBy }, { timeZone: null }, []);
+}
+
+/** Per file of the current version, in manifest order: its rows' values of `columns`, as the file holds them. */
+async function fileColumns(dir: string, def: TableDef, columns: string): Promise<Record<string, unknown>[][]> {
+  const files: Record<string, unknown>[][] = [];
+  for (const file of currentFiles(dir, def)) files.push(await queryParquet(`SELECT ${columns} FROM read_parquet('${file}')`));
+  return files;
 }
 
 const here = fileURLToPath(import.meta.url);
@@ -126,8 +140,8 @@ if (CHILD_MODE) {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  async function withLake<T>(dir: string, work: (destination: ParquetDestination) => Promise<T>, keep?: number): Promise<T> {
-    const destination = localDestination(dir, keep);
+  async function withLake<T>(dir: string, work: (destination: ParquetDestination) => Promise<T>, keep?: number, partRows?: number): Promise<T> {
+    const destination = localDestination(dir, keep, partRows);
     await destination.open();
     try {
       return await work(destination);
@@ -472,6 +486,75 @@ if (CHILD_MODE) {
       const views = readFileSync(join(dir, '_acsync', 'views.sql'), 'utf8');
       assert.match(views, /VIEW "contacts" .*v000002/);
       assert.match(views, /VIEW "contacts_custom_fields_data" .*v000002/);
+    });
+  });
+
+  describe('versions in parts', () => {
+    /** The ids of each file, in file order: sorted within a file, and each file's above the previous file's. */
+    function assertPartsInKeyOrder(files: number[][]): void {
+      for (const ids of files) assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'a part is sorted by key');
+      for (let i = 1; i < files.length; i++) assert.ok(files[i - 1]!.at(-1)! < files[i]![0]!, `part ${i} starts above part ${i - 1}`);
+    }
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+    test('a table larger than a part is written in key ranges, one file each; an incremental pass splits the same way', async () => {
+      const dir = newDir();
+      const state: TableState = { mode: 'incremental' };
+      await withLake(dir, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'full', false);
+        await writer.commit({ rows: range(1, 60).map((id) => contact(id)) }, fullState('r1', 60));
+        await writer.commit({ rows: range(5, 10).map((id) => contact(id, `again${id}@x`)) }, fullState('r1', 66));
+        await writer.finish({ mode: 'full' });
+      }, undefined, 10);
+      const fullFiles = (await fileColumns(dir, contacts, 'id')).map((rows) => rows.map((row) => Number(row.id)));
+      assert.ok(fullFiles.length >= 4, `60 rows in parts of about 10: ${fullFiles.length} files`);
+      assertPartsInKeyOrder(fullFiles);
+      assert.deepEqual(fullFiles.flat(), range(1, 60), 'every row in exactly one part');
+      assert.equal(readManifest(dir, contacts)?.rows, 60);
+      assert.deepEqual(await emails(dir), range(1, 60).map((id) => ({ id, email: id >= 5 && id <= 10 ? `again${id}@x` : `c${id}@example.com` })));
+
+      await withLake(dir, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'incremental', false);
+        await writer.commit({ rows: [contact(3, 'new3@x'), contact(30, 'new30@x'), ...range(61, 75).map((id) => contact(id))] }, state);
+        await writer.commit({ rows: [contact(59, 'new59@x'), contact(30, 'newer30@x')] }, state);
+        await writer.finish(state);
+      }, undefined, 10);
+      const files = (await fileColumns(dir, contacts, 'id')).map((rows) => rows.map((row) => Number(row.id)));
+      assert.ok(files.length >= 5, `75 rows in parts of about 10: ${files.length} files`);
+      assertPartsInKeyOrder(files);
+      assert.deepEqual(files.flat(), range(1, 75));
+      const changed = new Map([[3, 'new3@x'], [30, 'newer30@x'], [59, 'new59@x']]);
+      assert.deepEqual(await emails(dir), range(1, 75).map((id) => ({
+        id, email: changed.get(id) ?? (id >= 5 && id <= 10 ? `again${id}@x` : `c${id}@example.com`),
+      })));
+      assert.equal(readManifest(dir, contacts)?.rows, 75);
+    });
+
+    test('a composite key is split on its first column only: all rows of one first-key value stay in one part', async () => {
+      const dir = newDir();
+      const state: TableState = { mode: 'incremental' };
+      // Eight tags per contact, parts of about 10 rows: every boundary falls inside a run of one contact's rows.
+      const tags = range(1, 6).flatMap((c) => range(1, 8).map((j) => contactTag(c, c * 100 + j)));
+      await withLake(dir, async (destination) => {
+        await fullPass(destination, tags, contactTags);
+        const writer = await destination.beginTable(contactTags, 'incremental', false);
+        // Contact 2's tags are replaced by two; contact 7 is new.
+        await writer.commit({ rows: [contactTag(2, 201, 'kept'), contactTag(2, 299), contactTag(7, 701)], replaceChildrenOf: { column: 'contact', ids: [2, 7] } }, state);
+        await writer.finish(state);
+      }, undefined, 10);
+      const files = await fileColumns(dir, contactTags, 'contact, id, created_by');
+      assert.ok(files.length >= 3, `${files.length} files`);
+      const contactsPerFile = files.map((rows) => new Set(rows.map((row) => Number(row.contact))));
+      for (let i = 0; i < contactsPerFile.length; i++) {
+        for (let j = i + 1; j < contactsPerFile.length; j++) {
+          for (const c of contactsPerFile[i]!) assert.ok(!contactsPerFile[j]!.has(c), `contact ${c} in parts ${i} and ${j}`);
+        }
+      }
+      const expected = [
+        ...range(1, 8).map((j) => [1, 100 + j, `t${100 + j}`]), [2, 201, 'kept'], [2, 299, 't299'],
+        ...range(3, 6).flatMap((c) => range(1, 8).map((j) => [c, c * 100 + j, `t${c * 100 + j}`])), [7, 701, 't701'],
+      ];
+      assert.deepEqual(files.flat().map((row) => [Number(row.contact), Number(row.id), row.created_by]), expected);
     });
   });
 

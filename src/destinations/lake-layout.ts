@@ -2,7 +2,8 @@
  * The Parquet lake's layout: where each file lives and what the bookkeeping files hold.
  *
  *   <lake>/<table>/_current.json                        the published version (manifest; replaced by rename)
- *   <lake>/<table>/v000007/part-0000.parquet             a version: the whole table, sorted by primary key
+ *   <lake>/<table>/v000007/part-0000.parquet             a version: the table sorted by primary key, in one file
+ *                          part-0001.parquet, …          or, larger, in files of consecutive ranges of the key
  *   <lake>/<table>/_staging/<id>/batch-000012.parquet    a committed batch of the pass in progress
  *   <lake>/<table>/_staging/<id>/parents-000012.parquet  the parents whose children that batch replaces
  *   <lake>/_acsync/state/<table>.json                    the table's state and how many staged batches count
@@ -66,6 +67,8 @@ export const STAGED_FILE = /^(batch|parents)-(\d{6,})\.parquet$/;
 const pad6 = (n: number) => String(n).padStart(6, '0');
 export const manifestPath = (table: string) => `${table}/_current.json`;
 export const versionFolder = (table: string, version: number) => `${table}/v${pad6(version)}`;
+/** The name of a version's file number `index` (from 0), in its folder. */
+export const partFile = (index: number) => `part-${String(index).padStart(4, '0')}.parquet`;
 export const stagingRoot = (table: string) => `${table}/_staging`;
 export const stagingFolder = (table: string, id: string) => `${stagingRoot(table)}/${id}`;
 export const batchFile = (table: string, id: string, n: number) => `${stagingFolder(table, id)}/batch-${pad6(n)}.parquet`;

@@ -27,6 +27,13 @@ export function temporaryTableSql(table: TableDef, name: string): string {
   return `CREATE OR REPLACE TEMPORARY TABLE ${quoteIdentifier(name)} (${columns.join(', ')})`;
 }
 
+/** `value` (a DuckDB value cast to VARCHAR) as a constant of `column`'s DuckDB type: casting back is exact. */
+export function typedLiteral(table: TableDef, column: string, value: string): string {
+  const def = table.columns.find((c) => c.name === column);
+  if (!def) throw new Error(`table ${table.name} has no column ${column}`);
+  return `CAST(${quoteLiteral(value)} AS ${DUCKDB_TYPES[def.type]})`;
+}
+
 /** The view over a table's current files: what views.sql holds per table, and what `acsync query` creates. */
 export function lakeViewSql(table: string, files: readonly string[]): string {
   return `CREATE OR REPLACE VIEW ${quoteIdentifier(table)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(', ')}]);`;

@@ -14,7 +14,7 @@ import { fsyncPath } from './lake-files.js';
 import { batchFile, parentsFile, stagingFolder, stagingRoot } from './lake-layout.js';
 import type { Manifest, Staging } from './lake-layout.js';
 import type { LakeStore } from './lake-store.js';
-import { LOAD_TABLE, LOAD_TABLE_NAME, PARQUET_OPTIONS, loadTableSql, temporaryTableSql } from './parquet-sql.js';
+import { LOAD_TABLE, LOAD_TABLE_NAME, PARQUET_OPTIONS, loadTableSql, temporaryTableSql, typedLiteral } from './parquet-sql.js';
 import { quoteIdentifier, quoteLiteral } from './sql.js';
 
 /** What a table writer needs of its lake; the Parquet destination (./parquet.ts) provides it. */
@@ -23,14 +23,31 @@ export interface WriterLake {
   /** The local path of a lake path. */
   local(path: string): string;
   manifest(table: string): Manifest | undefined;
-  /** Writes and publishes a version from `select` (its DuckDB work inside `exclusive`). */
-  publishVersion(table: TableDef, connection: DuckDBConnection, version: number, select: string, state: TableState | undefined): Promise<Manifest>;
+  /** Rows per file of a version, about. */
+  readonly partRows: number;
+  /** Writes and publishes a version, one file per query of `parts` (its DuckDB work inside `exclusive`). */
+  publishVersion(table: TableDef, connection: DuckDBConnection, version: number, parts: readonly string[], state: TableState | undefined): Promise<Manifest>;
   /** Runs a merge while no other table's runs. */
   exclusive<T>(work: () => Promise<T>): Promise<T>;
   saveState(table: string, state: TableState, version: number, staging: Staging | null): Promise<void>;
   pruneVersions(table: string): Promise<void>;
   writeViews(): Promise<void>;
 }
+
+/**
+ * A version's rows restricted to a range of the first key column: `range` is a condition on that column, `true`
+ * for the whole table.
+ */
+type RangedSelect = (range: string) => string;
+
+/** A query of a version's rows and, for splitting it, one of the first key column's values over all its sources. */
+interface Merge {
+  readonly select: RangedSelect;
+  readonly firstKeys: string;
+}
+
+/** How many first-key values the split into parts samples: plenty for even parts, few enough to hold. */
+const RANGE_SAMPLE_ROWS = 20_000;
 
 /** The temporary table a refresh's joined objects are staged in (one per writer's connection). */
 const REFRESH_TABLE_NAME = '_acsync_refresh';
@@ -121,19 +138,25 @@ export class ParquetTableWriter implements TableWriter {
     if (!previous) throw new Error(`table ${table.name} has no published version in ${destination.store.location}`);
     let version = previous.version;
     // An incremental pass that staged nothing leaves the rows as they are, unless a refresh changes some.
-    let select = this.mode === 'full' || staging.batches > 0 ? await this.mergeSql(previous) : null;
+    let merge = this.mode === 'full' || staging.batches > 0 ? await this.mergeSql(previous) : null;
     if (refresh) {
       const staged = await this.stageRefresh(refresh);
-      if (select === null) {
+      if (merge === null) {
         const current = await this.previousSql(previous);
-        if (await this.anyStale(refresh, current, staged)) select = current;
+        if (await this.anyStale(refresh, current, staged)) {
+          merge = { select: (range) => `SELECT * FROM (${current}) WHERE ${range}`, firstKeys: `SELECT ${this.firstKey} FROM (${current})` };
+        }
       }
       // The new version takes the refreshed values: the batches' rows and those it keeps alike.
-      if (select !== null) select = refreshedSelect(refresh, table, select, staged);
+      if (merge !== null) {
+        const { select } = merge;
+        merge = { ...merge, select: (range) => refreshedSelect(refresh, table, select(range), staged) };
+      }
     }
-    if (select !== null) {
+    if (merge !== null) {
       version = previous.version + 1;
-      await destination.publishVersion(table, this.connection, version, select, state);
+      const ranges = await this.keyRanges(merge.firstKeys);
+      await destination.publishVersion(table, this.connection, version, ranges.map(merge.select), state);
     }
     await destination.saveState(table.name, state, version, null);
     await destination.store.removeFolder(stagingRoot(table.name));
@@ -141,26 +164,62 @@ export class ParquetTableWriter implements TableWriter {
     await destination.writeViews();
   }
 
+  /** The first key column, quoted: a version's parts are ranges of it. */
+  private get firstKey(): string {
+    return quoteIdentifier(this.table.primaryKey[0]!);
+  }
+
   /**
-   * The new version as one query over files. Each row carries the number of the batch it came from (0: the
-   * previous version, incremental only); the latest row of each key wins; a row is then dropped if a later
-   * batch replaced its parent's children. That is what applying the batches one after the other would give.
+   * Conditions on the first key column that split the rows `firstKeys` lists into parts of about `partRows` rows:
+   * half-open ranges between boundaries taken from a sample, together covering every value once (keys are never
+   * NULL: rows without one are dropped before staging). All rows of one first-key value fall in one range.
    */
-  private async mergeSql(previous: Manifest): Promise<string> {
-    const { table, staging, destination } = this;
+  private async keyRanges(firstKeys: string): Promise<string[]> {
+    const { destination, table, firstKey } = this;
+    const boundaries = await destination.exclusive(async () => {
+      // Counted with the superseded rows of keys that several sources hold: the parts only come out smaller.
+      const counted = await this.connection.runAndReadAll(`SELECT count(*) FROM (${firstKeys})`);
+      const parts = Math.ceil(Number(counted.getRows()[0]?.[0] ?? 0) / destination.partRows);
+      if (parts <= 1) return [];
+      const fractions = Array.from({ length: parts - 1 }, (_, i) => (i + 1) / parts);
+      const reader = await this.connection.runAndReadAll(`SELECT CAST(b AS VARCHAR) FROM (
+        SELECT DISTINCT b FROM (SELECT unnest(quantile_disc(k, [${fractions.join(', ')}])) AS b
+          FROM (SELECT ${firstKey} AS k FROM (${firstKeys}) USING SAMPLE reservoir(${RANGE_SAMPLE_ROWS} ROWS) REPEATABLE (1)))
+      ) ORDER BY b`);
+      return reader.getRows().map(([value]) => typedLiteral(table, table.primaryKey[0]!, String(value)));
+    });
+    if (boundaries.length === 0) return ['true'];
+    return [
+      `${firstKey} < ${boundaries[0]!}`,
+      ...boundaries.slice(1).map((upper, i) => `${firstKey} >= ${boundaries[i]!} AND ${firstKey} < ${upper}`),
+      `${firstKey} >= ${boundaries[boundaries.length - 1]!}`,
+    ];
+  }
+
+  /**
+   * The new version as one query over files, for any range of the first key column. Each row carries the number
+   * of the batch it came from (0: the previous version, incremental only); the latest row of each key wins; a row
+   * is then dropped if a later batch replaced its parent's children. That is what applying the batches one after
+   * the other would give. A range keeps every row of its keys, so it merges alone.
+   */
+  private async mergeSql(previous: Manifest): Promise<Merge> {
+    const { table, staging, destination, firstKey } = this;
     const columns = table.columns.map((c) => quoteIdentifier(c.name)).join(', ');
     const key = table.primaryKey.map(quoteIdentifier).join(', ');
     const list = (paths: readonly string[]) => `[${paths.map((p) => quoteLiteral(destination.local(p))).join(', ')}]`;
     // The file name column gets a name no catalog column (an API key) can have.
     const numberOf = (prefix: string) => `CAST(regexp_extract(_acsync_file, '${prefix}-(\\d+)\\.parquet$', 1) AS INTEGER)`;
 
-    const sources = [`SELECT ${columns}, 0 AS _acsync_batch FROM ${LOAD_TABLE} WHERE false`];
-    if (this.mode === 'incremental') sources.push(`SELECT *, 0 AS _acsync_batch FROM (${await this.previousSql(previous)})`);
+    // Each source as (columns to select, FROM clause); filtered by the range inside, where DuckDB reads the files.
+    const sources: [string, string][] = [[`${columns}, 0 AS _acsync_batch`, `${LOAD_TABLE} WHERE false AND`]];
+    if (this.mode === 'incremental') sources.push(['*, 0 AS _acsync_batch', `(${await this.previousSql(previous)}) WHERE`]);
     const batches = Array.from({ length: staging.batches }, (_, i) => batchFile(table.name, staging.id, i + 1));
     if (batches.length > 0) {
-      sources.push(`SELECT ${columns}, ${numberOf('batch')} AS _acsync_batch FROM read_parquet(${list(batches)}, filename = '_acsync_file')`);
+      sources.push([`${columns}, ${numberOf('batch')} AS _acsync_batch`, `read_parquet(${list(batches)}, filename = '_acsync_file') WHERE`]);
     }
-    const latest = `SELECT * FROM (${sources.join(' UNION ALL ')}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY _acsync_batch DESC) = 1`;
+    const firstKeys = sources.map(([, from]) => `SELECT ${firstKey} FROM ${from} true`).join(' UNION ALL ');
+    const latest = (range: string) => `SELECT * FROM (${sources.map(([select, from]) => `SELECT ${select} FROM ${from} ${range}`).join(' UNION ALL ')})
+      QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY _acsync_batch DESC) = 1`;
 
     const stagedNames = new Set(await destination.store.list(stagingFolder(table.name, staging.id)));
     const parents: string[] = [];
@@ -168,13 +227,19 @@ export class ParquetTableWriter implements TableWriter {
       const file = parentsFile(table.name, staging.id, n);
       if (stagedNames.has(file.slice(file.lastIndexOf('/') + 1))) parents.push(file);
     }
-    if (parents.length === 0 || !staging.replaceColumn) return `SELECT ${columns} FROM (${latest}) ORDER BY ${key}`;
+    if (parents.length === 0 || !staging.replaceColumn) {
+      return { firstKeys, select: (range) => `SELECT ${columns} FROM (${latest(range)}) ORDER BY ${key}` };
+    }
     const replaced = `SELECT parent, max(${numberOf('parents')}) AS replaced_in FROM read_parquet(${list(parents)}, filename = '_acsync_file') GROUP BY parent`;
     const qualified = table.columns.map((c) => `latest.${quoteIdentifier(c.name)}`).join(', ');
-    return `SELECT ${qualified} FROM (${latest}) AS latest LEFT JOIN (${replaced}) AS replaced
-      ON latest.${quoteIdentifier(staging.replaceColumn)} = replaced.parent
-      WHERE replaced.replaced_in IS NULL OR replaced.replaced_in <= latest._acsync_batch
-      ORDER BY ${table.primaryKey.map((k) => `latest.${quoteIdentifier(k)}`).join(', ')}`;
+    const replaceColumn = quoteIdentifier(staging.replaceColumn);
+    return {
+      firstKeys,
+      select: (range) => `SELECT ${qualified} FROM (${latest(range)}) AS latest LEFT JOIN (${replaced}) AS replaced
+        ON latest.${replaceColumn} = replaced.parent
+        WHERE replaced.replaced_in IS NULL OR replaced.replaced_in <= latest._acsync_batch
+        ORDER BY ${table.primaryKey.map((k) => `latest.${quoteIdentifier(k)}`).join(', ')}`,
+    };
   }
 
   /** The rows of the published version `previous`, in catalog column order (its files fetched first). */

@@ -7,12 +7,13 @@
  * the previous version with the batches applied), so readers only ever see whole versions. Unlike the SQL
  * destinations, an incremental pass's rows thus appear at `finish`, not per commit (Parquet files cannot be
  * upserted in place); an interrupted incremental pass resumes from its staged batches. DuckDB merges
- * the files itself (read_parquet … COPY TO), one table at a time, within LAKE_DUCKDB_SETTINGS.memory_limit.
+ * the files itself (read_parquet … COPY TO), one table at a time, within LAKE_DUCKDB_SETTINGS.memory_limit; a table
+ * larger than DEFAULT_PART_ROWS one range of its first key column at a time, each range into its own file.
  * A batch counts once the state file naming it has been renamed into place; batch files beyond that number
  * are leftovers of a crash, ignored and removed when the pass resumes.
  *
  * Publishing order in `finish`, and what a crash at each step leaves behind:
- *   1. the new version's file is written and fsynced under v<N+1>/, which nothing references yet. A crash
+ *   1. the new version's files are all written and fsynced under v<N+1>/, which nothing references yet. A crash
  *      leaves an unreferenced folder: the table still reads as version N, the state still names the staged
  *      batches, so the pass resumes and the next `finish` rewrites v<N+1>/.
  *   2. _current.json is replaced by an atomic rename (on S3: uploaded after the data files). This is the
@@ -36,7 +37,7 @@ import type { Destination, RunRecord, TableState, TableWriter } from '../core/co
 import { fsyncPath, localPath, writeFileAtomic } from './lake-files.js';
 import {
   PARQUET_TYPES, RUNS_FOLDER, SPILL_FOLDER, STAGED_FILE, STATE_FOLDER, VERSION_FOLDER, VIEWS_FILE, batchFile,
-  manifestPath, manifestShape, publishedState, stagingFolder, stagingRoot, statePath, tableShape, versionFolder,
+  manifestPath, manifestShape, partFile, publishedState, stagingFolder, stagingRoot, statePath, tableShape, versionFolder,
 } from './lake-layout.js';
 import type { Manifest, Staging, StoredState } from './lake-layout.js';
 import type { LakeStore } from './lake-store.js';
@@ -47,8 +48,9 @@ import { ParquetTableWriter } from './parquet-writer.js';
 /**
  * The embedded DuckDB's settings (reference: duckdb.org/docs/configuration/overview, duckdb_settings()).
  * - memory_limit: the buffer pool of the one merge that runs at a time (`exclusive`); beyond it a merge spills to
- *   the spill folder. The full merge of a million contacts (window by key, then sort) runs out of memory at
- *   128 MB and fits in 256 MB.
+ *   the spill folder, though a merge's sort and window do not spill reliably, so the limit must hold one part
+ *   (DEFAULT_PART_ROWS). A million contacts (generated, 100 batches) merged in parts of 25k rows fit in 96 MB, full and
+ *   incremental (DuckDB then holds up to about 77 MB), and fail at 64 MB; merged whole, they fail even at 256 MB.
  * - allocator_*: this libduckdb uses glibc's malloc, which keeps what DuckDB frees; at these thresholds DuckDB
  *   returns it to the system (malloc_trim) after each task and each large release, so RSS follows what DuckDB
  *   holds now rather than the most it ever held.
@@ -56,11 +58,20 @@ import { ParquetTableWriter } from './parquet-writer.js';
  *   reads each file once, so the cache saves nothing.
  */
 export const LAKE_DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
-  memory_limit: '256MB',
+  memory_limit: '96MB',
   allocator_flush_threshold: '1MB',
   allocator_bulk_deallocation_flush_threshold: '1MB',
   enable_external_file_cache: 'false',
 };
+
+/**
+ * Rows per Parquet file of a version, about: a larger table is merged one range of its first key column at a time,
+ * each range into its own file, so a merge's memory follows this rather than the table (see `publishVersion`).
+ * Smaller parts need less memory but cost time: each part's merge scans the staged batches again (a million
+ * contacts: 40k rows a part need 128 MB, 25k 96 MB, 10k take twice as long). ACSYNC_LAKE_PART_ROWS overrides it
+ * (tests lower it to split small tables).
+ */
+export const DEFAULT_PART_ROWS = 25_000;
 
 /** Versions kept per table unless the URI says otherwise (`?keep=`). */
 export const DEFAULT_KEEP_VERSIONS = 3;
@@ -69,6 +80,8 @@ export interface ParquetDestinationOptions {
   readonly store: LakeStore;
   /** Versions kept per table, the current one included (at least 1). */
   readonly keep?: number;
+  /** Rows per file of a version, about (DEFAULT_PART_ROWS unless ACSYNC_LAKE_PART_ROWS says otherwise). */
+  readonly partRows?: number;
   readonly description?: string;
 }
 
@@ -76,6 +89,7 @@ export class ParquetDestination implements Destination {
   readonly description: string;
   readonly store: LakeStore;
   readonly keep: number;
+  readonly partRows: number;
   private instance: DuckDBInstance | null = null;
   /**
    * DuckDB spills here when a merge outgrows its memory: inside the lake's (or cache's) `_acsync`, on the
@@ -93,6 +107,8 @@ export class ParquetDestination implements Destination {
     this.store = options.store;
     this.keep = options.keep ?? DEFAULT_KEEP_VERSIONS;
     if (!Number.isInteger(this.keep) || this.keep < 1) throw new ConfigError(`keep must be a whole number of versions, at least 1 (got ${this.keep})`);
+    this.partRows = options.partRows ?? (Number(process.env.ACSYNC_LAKE_PART_ROWS) || DEFAULT_PART_ROWS);
+    if (!Number.isInteger(this.partRows) || this.partRows < 1) throw new ConfigError(`partRows must be a whole number of rows, at least 1 (got ${this.partRows})`);
     this.description = options.description ?? `Parquet lake ${this.store.location}`;
   }
 
@@ -160,7 +176,7 @@ export class ParquetDestination implements Destination {
       await connection.run(loadTableSql(table));
       if (!manifest) {
         // The table exists from its first pass on, empty until a pass publishes rows.
-        manifest = await this.publishVersion(table, connection, 1, `SELECT * FROM ${LOAD_TABLE}`, undefined);
+        manifest = await this.publishVersion(table, connection, 1, [`SELECT * FROM ${LOAD_TABLE}`], undefined);
         await this.writeViews();
       }
       const version = manifest.version;
@@ -223,26 +239,36 @@ export class ParquetDestination implements Destination {
   }
 
   /**
-   * Writes a version of `table` from `select` (columns in catalog order) into v<version>/, then publishes it
-   * with its manifest (steps 1 and 2 of the order at the top of this file).
+   * Writes a version of `table` into v<version>/, one file per query of `parts` (each sorted by key, the parts in
+   * key order, no row in two), then publishes it with its manifest (steps 1 and 2 of the order at the top of this
+   * file): the manifest names the files only once all of them are written and fsynced.
    */
-  async publishVersion(table: TableDef, connection: DuckDBConnection, version: number, select: string,
+  async publishVersion(table: TableDef, connection: DuckDBConnection, version: number, parts: readonly string[],
     state: TableState | undefined): Promise<Manifest> {
     const folder = versionFolder(table.name, version);
     // Whatever a crashed attempt left in this unpublished folder goes first.
     await this.store.removeFolder(folder);
     mkdirSync(this.local(folder), { recursive: true });
-    const file = `${folder}/part-0000.parquet`;
-    const result = await this.exclusive(() => connection.run(`COPY (${select}) TO ${quoteLiteral(this.local(file))} ${PARQUET_OPTIONS}`));
-    declareLogicalTypes(this.local(file));
-    fsyncPath(this.local(file));
+    const files = parts.map((_, index) => `${folder}/${partFile(index)}`);
+    let rows = 0;
+    // Part after part, each its own COPY: DuckDB holds one part's merge at a time.
+    await this.exclusive(async () => {
+      for (const [index, select] of parts.entries()) {
+        const file = this.local(files[index]!);
+        rows += (await connection.run(`COPY (${select}) TO ${quoteLiteral(file)} ${PARQUET_OPTIONS}`)).rowsChanged;
+      }
+    });
+    for (const file of files) {
+      declareLogicalTypes(this.local(file));
+      fsyncPath(this.local(file));
+    }
     fsyncPath(this.local(folder));
-    await this.store.publish([file]);
+    await this.store.publish(files);
     const manifest: Manifest = {
       table: table.name,
       version,
-      files: [file.slice(table.name.length + 1)],
-      rows: result.rowsChanged,
+      files: files.map((file) => file.slice(table.name.length + 1)),
+      rows,
       schema: table.columns.map((c) => ({ name: c.name, type: c.type, parquet: PARQUET_TYPES[c.type] })),
       primaryKey: [...table.primaryKey],
       publishedAt: new Date().toISOString(),
