@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { TABLES } from '../src/catalog/index.js';
 import { parseRefreshEvery } from '../src/cli/config.js';
+import { problems, runsTable } from '../src/cli/runs.js';
 import { ConfigError } from '../src/core/errors.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { table } from './support/catalog.js';
@@ -20,6 +21,21 @@ const dir = mkdtempSync(join(tmpdir(), 'acsync-refresh-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('refresh interval of tables read whole', () => {
+  test('acsync runs counts tables not due as neither copied nor failed', () => {
+    const table = { mode: 'full' as const, rows: 0, requests: 0, conversionErrors: 0 };
+    const run = {
+      runId: 'r1', startedAt: '2026-12-01T10:00:00.000Z', endedAt: '2026-12-01T10:01:00.000Z', status: 'partial' as const,
+      tables: [
+        { ...table, table: 'contacts', status: 'success' as const, rows: 5, requests: 1 },
+        { ...table, table: 'contacts_notes', status: 'skipped' as const, notDueUntil: '2026-12-02T10:00:00.000Z' },
+        { ...table, table: 'accounts', status: 'failed' as const, error: 'boom' },
+      ],
+    };
+    const line = runsTable([run])[1] ?? '';
+    assert.match(line, / 1\/2 /, line);
+    assert.deepEqual(problems(run), ['accounts failed: boom']);
+  });
+
   test('parsing: hours for every table read whole, or per table; never for a table read incrementally', () => {
     const every = parseRefreshEvery('24', new Map());
     assert.deepEqual([...every.keys()].sort(), TABLES.filter((t) => !t.modes.includes('incremental')).map((t) => t.name).sort());

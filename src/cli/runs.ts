@@ -42,14 +42,16 @@ function parseLimit(value: string | undefined): number {
   return limit;
 }
 
-/** One line per run, and under a run that did not fully succeed, a line per table that did not. */
+/** One line per run (tables copied / tables read), and under a run that did not fully succeed, a line per table that did not. */
 export function runsTable(runs: readonly RunRecord[]): string[] {
   const lines = [`${'started (UTC)'.padEnd(19)}  ${'took'.padStart(6)}  ${'status'.padEnd(11)}  tables  ${'rows'.padStart(11)}  ${'requests'.padStart(8)}`];
   for (const run of runs) {
-    const ok = run.tables.filter((t) => t.status === 'success').length;
+    // Tables left out as not due (a refresh interval) were not read: they count neither as copied nor as failed.
+    const read = run.tables.filter((t) => t.notDueUntil === undefined);
+    const ok = read.filter((t) => t.status === 'success').length;
     const rows = run.tables.reduce((sum, t) => sum + t.rows, 0);
     const requests = run.tables.reduce((sum, t) => sum + t.requests, 0);
-    lines.push(`${utcTime(run.startedAt, 19).padEnd(19)}  ${took(run).padStart(6)}  ${run.status.padEnd(11)}  ${`${ok}/${run.tables.length}`.padStart(6)}  ${count(rows).padStart(11)}  ${count(requests).padStart(8)}`);
+    lines.push(`${utcTime(run.startedAt, 19).padEnd(19)}  ${took(run).padStart(6)}  ${run.status.padEnd(11)}  ${`${ok}/${read.length}`.padStart(6)}  ${count(rows).padStart(11)}  ${count(requests).padStart(8)}`);
     lines.push(...problems(run).map((line) => fit(`  ${line}`)));
   }
   return lines;
