@@ -15,6 +15,7 @@ import { type TableDef } from '../src/catalog/index.js';
 import type { TypedRow } from '../src/core/contract.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { openDestination } from '../src/destinations/index.js';
+import { passStartOnApiClock } from '../src/engine/per-parent.js';
 import { runCli, startCli } from './support/cli.js';
 import { expectedRows, readDuckDbTable, sortByKey } from './support/oracle.js';
 import { table } from './support/catalog.js';
@@ -136,6 +137,37 @@ describe('later runs read list memberships and deal activities through the chang
     } finally {
       await sim.close();
     }
+  });
+
+  test('an API clock 15 minutes behind this machine\'s: a changed deal is still listed (its date is compared on the API\'s clock)', async () => {
+    const sim = await startSimulator({ seed: 35, contacts: 400, rateLimit: 0, clockSkewSeconds: -900 });
+    const file = join(dir, 'skewed.duckdb');
+    const tables = ['deals', 'deals_activities'].join(',');
+    const mdates = () => new Map([...sim.account.records('deals')].map((deal) => [Number(deal.id), String(deal.mdate)]));
+    try {
+      await sync(sim, file, '--tables', tables);
+      const before = mdates();
+      for (let seed = 1; seed < 200; seed++) {
+        const { applied } = sim.mutate(seed, 1);
+        if ((applied.deals?.update ?? 0) > 0 || (applied.deals?.insert ?? 0) > 0) break;
+      }
+      const changed = [...mdates()].filter(([id, mdate]) => before.get(id) !== mdate).map(([id]) => id);
+      assert.equal(changed.length, 1, 'one deal changed');
+      const next = await sync(sim, file, '--tables', tables);
+      assert.equal(next.requests(`/api/3/deals/${String(changed[0])}/dealActivities`), 1, 'the changed deal\'s list was read');
+      await assertEqualToFresh(sim, file, 'skewed', [table('deals_activities')]);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  test('the pass start on the API\'s clock: shifted by a real offset, kept within the header\'s resolution, the overlap earlier without one', () => {
+    const began = '2026-12-01T10:00:00.000Z';
+    assert.deepEqual(passStartOnApiClock(began, -900_000, 86_400), { at: '2026-12-01T09:45:00.000Z' });
+    assert.deepEqual(passStartOnApiClock(began, 600, 86_400), { at: began });
+    const unknown = passStartOnApiClock(began, undefined, 86_400);
+    assert.equal(unknown.at, '2026-11-30T10:00:00.000Z');
+    assert.match(unknown.warning ?? '', /no Date header/);
   });
 
   test('killed and resumed, a pass of deals_activities ends with the time it first began as its cursor', async () => {

@@ -41,6 +41,7 @@ const all: SimulatorOptions = {
   notFoundParents: 0.3,
   childChangesBumpParent: false,
   perParentIds: 'ignored',
+  clockSkewSeconds: -900,
 };
 
 const SCENARIOS: readonly Scenario[] = [
@@ -52,6 +53,7 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'ties in deals cdate, unstable order', options: { cdateTies: true, contacts: 1200 }, expect: 'equal' },
   { name: '404 for some parents of a per-parent list', options: { notFoundParents: 0.3 }, expect: 'equal' },
   { name: 'per-deal lists ignore the deal id', options: { perParentIds: 'ignored' }, expect: 'equal' },
+  { name: 'the API\'s clock 15 minutes behind this machine\'s', options: { clockSkewSeconds: -900 }, expect: 'equal' },
   { name: 'child changes do not bump the parent', options: { childChangesBumpParent: false }, expect: 'equal', periodicFullPass: true },
   { name: 'changes applied while a sync runs', options: {}, firstSyncOnly: { changesDuringSync: { every: 7, changes: 5 } }, expect: 'equal' },
   {

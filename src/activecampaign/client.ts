@@ -133,11 +133,25 @@ export class ActiveCampaignClient {
   private readonly onEvent: ((event: ClientEvent) => void) | undefined;
   /** True once any HTTP answer arrived: a refused connection before that means a wrong URL. */
   private answered = false;
+  /**
+   * The API's clock minus this machine's (ms), from the `Date` header of the latest answer (whole seconds, so
+   * within a second and the answer's latency); undefined until an answer carried one.
+   */
+  private clockOffset: number | undefined;
   /** After a throttle beyond maxWaitMs: no request before this (epoch ms). */
   private blockedUntil = 0;
   private blockedStatus: number | undefined;
   /** End of the latest shared wait announced (epoch ms). */
   private announcedUntil = 0;
+
+  /**
+   * How far the API's clock is ahead of this machine's (ms, negative when behind), as its answers' `Date` headers
+   * say; undefined if none carried one (a proxy may drop it). Dates the API writes compare with this machine's
+   * times only after this correction.
+   */
+  get serverClockOffsetMs(): number | undefined {
+    return this.clockOffset;
+  }
 
   constructor(options: ClientOptions) {
     this.baseUrl = normalizeBaseUrl(options.baseUrl);
@@ -280,6 +294,8 @@ export class ActiveCampaignClient {
       location = response.headers.get('location');
       retryAfter = response.headers.get('retry-after');
       rateLimit = parseRateLimit(response.headers.get('ratelimit-limit'), response.headers.get('ratelimit-remaining'));
+      const serverDate = Date.parse(response.headers.get('date') ?? '');
+      if (!Number.isNaN(serverDate)) this.clockOffset = serverDate - Date.now();
       // The body is read inside the same timeout: a response that stalls halfway is a timeout too.
       text = await response.text();
     } catch (error) {

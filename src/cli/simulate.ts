@@ -24,6 +24,7 @@ export interface SimulateFlags {
   childChangesBumpParent?: boolean;
   perParentIdsIgnored?: boolean;
   notFoundParents?: string;
+  clockSkewSeconds?: string;
   changesDuringSync?: string;
 }
 
@@ -64,6 +65,7 @@ export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOption
   if (flags.childChangesBumpParent === false) options.childChangesBumpParent = false;
   if (flags.perParentIdsIgnored) options.perParentIds = 'ignored';
   if (flags.notFoundParents !== undefined) options.notFoundParents = decimal('--not-found-parents', flags.notFoundParents);
+  if (flags.clockSkewSeconds !== undefined) options.clockSkewSeconds = integer('--clock-skew-seconds', flags.clockSkewSeconds);
   if (flags.changesDuringSync !== undefined) {
     const match = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(flags.changesDuringSync);
     if (!match) throw new RangeError(`--changes-during-sync must be <every>:<changes>, e.g. 200:50 (got ${JSON.stringify(flags.changesDuringSync)})`);

@@ -60,6 +60,26 @@ export function parentsToRemember(
   return Object.fromEntries(kept.map(([id, date]) => [id, date.written]));
 }
 
+/** Clocks this close are taken as agreeing: far below the margin, and above what the `Date` header can resolve. */
+const AGREEING_CLOCKS_MS = 5000;
+
+/**
+ * When a pass began (this machine's clock, ISO UTC) as the API's clock read it then (`offsetMs`, the client's
+ * `serverClockOffsetMs`): the parents' dates are the API's, and the margin is minutes, so a machine clock that is
+ * off by more must not move the cursor past parents the API dated before it. Without the API's clock (its answers
+ * carried no `Date` header), the pass start less the stream's overlap, with a warning: the next pass then lists
+ * every parent its stream re-reads, as before this cursor existed.
+ */
+export function passStartOnApiClock(began: string, offsetMs: number | undefined, overlapSeconds: number): { at: string; warning?: string } {
+  const ms = Date.parse(began);
+  // The header has whole seconds and the answer its latency: an offset that small is clocks that agree.
+  if (offsetMs !== undefined) return { at: Math.abs(offsetMs) < AGREEING_CLOCKS_MS ? began : new Date(ms + offsetMs).toISOString() };
+  return {
+    at: new Date(ms - overlapSeconds * 1000).toISOString(),
+    warning: 'the API\'s answers carry no Date header, so this pass\'s start cannot be read on the API\'s clock: the next run lists the children of every parent changed within the overlap again',
+  };
+}
+
 export interface ChildrenOfParents {
   /** The children of every parent, in the parents' order. */
   readonly rows: Record<string, unknown>[];

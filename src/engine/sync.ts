@@ -28,7 +28,7 @@ import { HeapCeiling } from './heap.js';
 import { planStreams, type StreamPlan, type TablePlan } from './plan.js';
 import { MAX_ROUNDS, QUIET_ROUNDS, SEAM_ROWS, SeamWatch } from './seams.js';
 import { planAroundSideloads, probeSideloads, sideloadProblem, sideloadUse, type SideloadUse } from './sideloads.js';
-import { parentsChangedSince, parentsToRemember, readChildrenOfParents } from './per-parent.js';
+import { parentsChangedSince, parentsToRemember, passStartOnApiClock, readChildrenOfParents } from './per-parent.js';
 import { recordOffset, rowConverter, typeValue, type ConversionIssue, type TypingContext } from './typing.js';
 
 export interface SyncOptions {
@@ -122,6 +122,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     states,
     timeZone: options.timeZone,
     accountOffset,
+    overlapSeconds: options.overlapSeconds,
     batchRows: options.batchRows ?? DEFAULT_BATCH_ROWS,
     batchMs: (options.batchSeconds ?? DEFAULT_BATCH_SECONDS) * 1000,
     prefetch: options.prefetch ?? DEFAULT_PREFETCH,
@@ -192,6 +193,8 @@ interface RunContext {
   readonly states: ReadonlyMap<string, TableState>;
   readonly timeZone: string | null;
   readonly accountOffset: number;
+  /** Seconds an incremental stream re-reads before its cursor. */
+  readonly overlapSeconds: number;
   readonly batchRows: number;
   readonly batchMs: number;
   readonly prefetch: number;
@@ -392,9 +395,10 @@ async function runStream(stream: StreamPlan, ctx: RunContext): Promise<StreamRes
       // A table read per changed parent moves its cursor to when its pass began, not to the latest parent date it saw:
       // a parent changed during the pass after its page was read has an earlier date than a later page's parents, and
       // the next pass lists only parents changed after the cursor less a margin (engine/per-parent.ts).
-      const began = run.passStartedAt;
+      const began = run.passStartedAt === undefined ? undefined : passStartOnApiClock(run.passStartedAt, ctx.client.serverClockOffsetMs, ctx.overlapSeconds);
+      if (began?.warning) ctx.emit({ type: 'warning', table: run.table.name, message: began.warning });
       const cursor = run.table.incremental?.perChangedParent
-        ? (began && (!run.previous?.cursor || run.previous.cursor < began) ? began : run.previous?.cursor)
+        ? (began && (!run.previous?.cursor || run.previous.cursor < began.at) ? began.at : run.previous?.cursor)
         : state.cursor;
       const { cursor: _seen, ...rest } = state;
       const listed = run.plan.perChangedParent ? parentsToRemember(run.listedParents, cursor) : undefined;

@@ -89,6 +89,12 @@ export interface BehaviourOptions {
    */
   notFoundParents?: number;
   /**
+   * Seconds the simulated API's clock runs ahead of the real one (negative: behind; default 0): the `Date` header
+   * of every answer and the dates changes are stamped with. The reference promises nothing about the account's
+   * clock agreeing with the client's.
+   */
+  clockSkewSeconds?: number;
+  /**
    * Null (default) or `{every, changes}`: after every `every`-th API request served since the switch last changed
    * (authenticated, not throttled, not faulted; control paths never count), `changes` changes are applied with the
    * mutation machinery, as POST /__sim/mutate would (the response of that request is the state before them); the
@@ -118,6 +124,7 @@ export interface Behaviour {
   childChangesBumpParent: boolean;
   perParentIds: PerParentIds;
   notFoundParents: number;
+  clockSkewSeconds: number;
   changesDuringSync: ChangesDuringSync | null;
   deny: Permission[];
 }
@@ -133,6 +140,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   childChangesBumpParent: true,
   perParentIds: 'honoured',
   notFoundParents: 0,
+  clockSkewSeconds: 0,
   changesDuringSync: null,
   deny: [],
 });
@@ -249,6 +257,9 @@ export function resolveBehaviour(changes: BehaviourOptions, current: Readonly<Be
         break;
       case 'notFoundParents':
         next.notFoundParents = number('notFoundParents', value, 0, 1);
+        break;
+      case 'clockSkewSeconds':
+        next.clockSkewSeconds = number('clockSkewSeconds', value, -86_400, 86_400);
         break;
       case 'changesDuringSync': {
         if (value === null) {

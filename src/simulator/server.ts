@@ -15,6 +15,7 @@ import {
 import { Tag, hash, unit } from './random.js';
 import type { RenderContext } from './table.js';
 import type { SimAccount, SimStats, Simulator } from './types.js';
+import { nowSeconds } from './time.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const HTML_TYPE = 'text/html; charset=utf-8';
@@ -100,7 +101,7 @@ export class SimulatorServer implements Simulator {
       throw new RangeError('subscriber_count must be a whole number, at least 0');
     }
     if (change.delete !== undefined && typeof change.delete !== 'boolean') throw new RangeError('delete must be true or false');
-    return changeTag(this.model, change);
+    return changeTag(this.model, change, this.now());
   }
 
   stats(): SimStats {
@@ -110,7 +111,7 @@ export class SimulatorServer implements Simulator {
   mutate(seed: number, changes: number): MutationResult {
     if (!Number.isInteger(seed)) throw new RangeError('seed must be an integer');
     if (!Number.isInteger(changes) || changes < 0 || changes > MAX_CHANGES) throw new RangeError(`changes must be an integer in 0..${MAX_CHANGES}`);
-    return mutate(this.model, seed, changes);
+    return mutate(this.model, seed, changes, this.now());
   }
 
   setFaults(f: { rate: number; kinds?: FaultKind[]; seed?: number }): void {
@@ -261,6 +262,16 @@ export class SimulatorServer implements Simulator {
     return { reply: { status: answer.status, body, headers: rateHeaders }, ...(fault && { fault }) };
   }
 
+  /** The simulated API's clock (epoch seconds): the real one moved by `clockSkewSeconds`. */
+  private now(): number {
+    return nowSeconds() + this.behaviour.clockSkewSeconds;
+  }
+
+  /** The `Date` header every answer carries, on the simulated API's clock (Node would send the real one). */
+  private dateHeader(): { Date: string } {
+    return { Date: new Date(this.now() * 1000).toUTCString() };
+  }
+
   /** Counts a request the API answered; every `changesDuringSync.every`-th one applies a batch of changes. */
   private servedOne(): void {
     const during = this.behaviour.changesDuringSync;
@@ -268,7 +279,7 @@ export class SimulatorServer implements Simulator {
     this.servedSinceSwitch++;
     if (this.servedSinceSwitch % during.every !== 0) return;
     this.duringSyncBatches++;
-    mutate(this.model, -this.duringSyncBatches, during.changes);
+    mutate(this.model, -this.duringSyncBatches, during.changes, this.now());
   }
 
   private sendApi(res: ServerResponse, reply: Reply, fault: FaultKind | undefined, sequence: number): void {
@@ -276,7 +287,7 @@ export class SimulatorServer implements Simulator {
     if (fault === 'reset') {
       // Headers promise the whole body; the connection dies after part of it.
       const body = Buffer.from(reply.body);
-      res.writeHead(reply.status, { ...reply.headers, 'Content-Type': JSON_TYPE, 'Content-Length': body.length });
+      res.writeHead(reply.status, { ...this.dateHeader(), ...reply.headers, 'Content-Type': JSON_TYPE, 'Content-Length': body.length });
       res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
       return;
     }
@@ -285,7 +296,7 @@ export class SimulatorServer implements Simulator {
       const body = Buffer.from(reply.body);
       const cut = body.subarray(0, Math.max(1, Math.floor(body.length * (0.3 + unit(this.faultSeed, Tag.fault, sequence, 3) * 0.4))));
       this.count(200);
-      res.writeHead(200, { ...reply.headers, 'Content-Type': JSON_TYPE, 'Content-Length': cut.length, Connection: 'close' });
+      res.writeHead(200, { ...this.dateHeader(), ...reply.headers, 'Content-Type': JSON_TYPE, 'Content-Length': cut.length, Connection: 'close' });
       res.end(cut);
       return;
     }
@@ -301,6 +312,7 @@ export class SimulatorServer implements Simulator {
   private write(res: ServerResponse, reply: Reply): void {
     const body = Buffer.from(reply.body);
     res.writeHead(reply.status, {
+      ...this.dateHeader(),
       ...reply.headers,
       'Content-Type': reply.contentType ?? JSON_TYPE,
       'Content-Length': body.length,
