@@ -27,8 +27,9 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 USER node
 
-ENV AIRBYTE_ENTRYPOINT="node /airbyte/integration_code/bin/acsync.js airbyte"
-ENTRYPOINT ["node", "/airbyte/integration_code/bin/acsync.js", "airbyte"]
+# Started through its #! line, which sets the memory settings Node reads at start (bin/acsync.js).
+ENV AIRBYTE_ENTRYPOINT="/airbyte/integration_code/bin/acsync.js airbyte"
+ENTRYPOINT ["/airbyte/integration_code/bin/acsync.js", "airbyte"]
 
 LABEL io.airbyte.name=acsync/source-activecampaign
 LABEL io.airbyte.version=0.1.0

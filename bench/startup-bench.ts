@@ -4,7 +4,7 @@
  *
  *   npm run bench:startup -- [--runs 15] [--demo-runs 3] [--contacts 10] [--unthrottled]
  *
- * Each case runs `node bin/acsync.js …` in a child process, as a user runs it (built by `npm run bench:startup`),
+ * Each case runs `bin/acsync.js …` in a child process as the installed command runs (built by `npm run bench:startup`),
  * `--runs` times after one warm-up run, and prints the median and 90th percentile of the wall time:
  *   `node -e 0` (the floor: Node alone), --version, --help, sync --help, and a no-op run: `sync --tables users`, one tiny table from a local unthrottled
  *   simulator into a DuckDB file that already holds it (start-up, key check, DuckDB open and close, exit).
@@ -40,11 +40,17 @@ interface Finished {
   readonly lines: readonly { readonly atMs: number; readonly text: string }[];
 }
 
-/** Runs `node <args>`: `bin/acsync.js …`, or `-e 0` for Node's own start-up. */
+/**
+ * Runs `bin/acsync.js …` as the installed command runs (through its #! line, with its memory settings), or
+ * `node -e 0` for Node's own start-up.
+ */
 function runNode(args: readonly string[]): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const [program, ...rest] = args;
+    const child = program === 'bin/acsync.js'
+      ? spawn(program, rest, { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const lines: { atMs: number; text: string }[] = [];
     let buffer = '';
     child.stderr.on('data', (chunk: Buffer) => {

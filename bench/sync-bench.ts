@@ -9,8 +9,10 @@
  *                                       (the syncs after the first skip them): what an hourly sync costs then
  *   npm run bench -- --heap …           also the peaks of the sync's V8 heap and external memory (what RSS holds besides is native)
  *
- * The simulator runs in this process; the sync runs as a user runs it, `node bin/acsync.js sync` in a child
- * process (built by `npm run bench`), so its peak RSS is acsync's alone. The last line printed is one JSON object.
+ * The simulator runs in this process; the sync runs as a user runs it, the `acsync` command (`bin/acsync.js sync`,
+ * started through its #! line, which sets the process's memory settings) in a child process (built by
+ * `npm run bench`), so its peak RSS is acsync's alone. `--plain-node` starts it as `node bin/acsync.js sync`
+ * instead, without those settings. The last line printed is one JSON object.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     limiter: { type: 'string', default: 'bucket' },
     // Also the peaks of the sync's V8 heap, external memory and array buffers (bench/support/memory-peaks.js).
     heap: { type: 'boolean', default: false },
+    'plain-node': { type: 'boolean', default: false },
   },
 });
 
@@ -63,8 +66,13 @@ async function runSync(url: string, key: string, dest: string): Promise<Summary>
   const flags = ['sync', '--url', url, '--key', key, '--dest', dest, '--log-format', 'json'];
   if (unthrottled) flags.push('--rate', '100000');
   if (args['refresh-every'] !== undefined) flags.push('--refresh-every', args['refresh-every']);
-  const node = args.heap ? ['--import', './bench/support/memory-peaks.js'] : [];
-  const child = spawn(process.execPath, [...node, 'bin/acsync.js', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const peaks = args.heap ? ['--import', './bench/support/memory-peaks.js'] : [];
+  const child = args['plain-node']
+    ? spawn(process.execPath, [...peaks, 'bin/acsync.js', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn('bin/acsync.js', flags, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, ...peaks].filter(Boolean).join(' ') },
+    });
   let summary: Summary | undefined;
   let memory: MemoryPeaks | undefined;
   let buffer = '';
@@ -128,6 +136,7 @@ try {
     destination: args.dest,
     unthrottled,
     ...(!unthrottled && { limiter: args.limiter }),
+    started: args['plain-node'] ? 'node bin/acsync.js' : 'bin/acsync.js',
     requests,
     minRequests,
     floorSeconds: round(floorSeconds, 1),

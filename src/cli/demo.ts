@@ -32,9 +32,9 @@ export async function runDemo(flags: DemoFlags, logger: Logger): Promise<number>
         '',
         `Your copy is in ${file}. Three queries to try (acsync query runs them; so does the duckdb CLI):`,
         '',
-        `  node bin/acsync.js query "SELECT status, count(*) AS deals, sum(value) / 100 AS total FROM deals GROUP BY ALL ORDER BY 1"`,
-        `  node bin/acsync.js query "SELECT tag, count(*) AS contacts FROM contacts_tags GROUP BY tag ORDER BY 2 DESC LIMIT 10"`,
-        `  node bin/acsync.js query "SELECT l.name, count(*) AS members FROM lists_contacts lc JOIN lists l ON l.id = lc.list WHERE lc.status = 1 GROUP BY ALL ORDER BY 2 DESC"`,
+        `  ./bin/acsync.js query "SELECT status, count(*) AS deals, sum(value) / 100 AS total FROM deals GROUP BY ALL ORDER BY 1"`,
+        `  ./bin/acsync.js query "SELECT tag, count(*) AS contacts FROM contacts_tags GROUP BY tag ORDER BY 2 DESC LIMIT 10"`,
+        `  ./bin/acsync.js query "SELECT l.name, count(*) AS members FROM lists_contacts lc JOIN lists l ON l.id = lc.list WHERE lc.status = 1 GROUP BY ALL ORDER BY 2 DESC"`,
         '',
       ].join('\n'),
     );
