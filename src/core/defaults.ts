@@ -45,9 +45,10 @@ export const DEFAULT_PREFETCH = 4;
 
 /**
  * Heap in use (MB) past which a sync asks V8 for a full collection (engine/heap.ts): the pages a run holds at
- * once are a few tens of MB, and without it V8 lets their garbage grow the heap several times larger.
+ * once are a few tens of MB, and without it V8 lets their garbage grow the heap several times larger. At 24
+ * rather than 40 the peak RSS is 6-17 MB lower at 10,000-30,000 contacts, for no measurable CPU.
  */
-export const HEAP_CEILING_MB = 40;
+export const HEAP_CEILING_MB = 24;
 
 /** Where `sync` writes when no destination is given: the embedded DuckDB file. */
 export const DEFAULT_DEST = 'duckdb:activecampaign.duckdb';
