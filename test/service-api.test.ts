@@ -49,7 +49,10 @@ async function call<T = Record<string, unknown>>(method: string, path: string, b
   return { status: response.status, body: JSON.parse(text) as T };
 }
 
-type Run = { id: string; status: string; kind: string; rows: number; error: string | null; tables: { table: string; mode: string; status: string; rows: number }[] };
+type Run = {
+  id: string; status: string; kind: string; rows: number; error: string | null; startedAt: string | null; endedAt: string | null;
+  tables: { table: string; mode: string; status: string; rows: number; error?: string; notDueUntil?: string }[];
+};
 
 /** Polls the run until it has ended (the node:test timeout bounds the wait). */
 async function finished(connectorId: string, runId: string): Promise<Run> {
@@ -139,7 +142,10 @@ for (const backend of ['embedded', 'postgres'] as const) describe(`the service A
     for (const path of ['/api/connectors', '/api/connectors/{id}', '/api/connectors/{id}/test', '/api/connectors/{id}/runs/{runId}/events', '/api/connectors/{id}/tables', '/api/connection-tests']) {
       assert.ok(doc.paths[path], path);
     }
-    for (const schema of ['Connector', 'ConnectorCreate', 'Run', 'TestResult', 'Error']) assert.ok(doc.components.schemas[schema], schema);
+    for (const schema of ['Connector', 'ConnectorCreate', 'Run', 'TestResult', 'Error', 'RefreshEveryHours']) assert.ok(doc.components.schemas[schema], schema);
+    const properties = (name: string) => Object.keys((doc.components.schemas[name] as { properties: Record<string, unknown> }).properties);
+    for (const schema of ['Connector', 'ConnectorCreate', 'ConnectorUpdate']) assert.ok(properties(schema).includes('refreshEveryHours'), schema);
+    assert.ok(properties('RunTable').includes('notDueUntil'), 'RunTable.notDueUntil');
   });
 
   test('testing a key with one permission area denied names the tables, the permission and where to grant it', { timeout: 60_000 }, async () => {
@@ -171,6 +177,12 @@ for (const backend of ['embedded', 'postgres'] as const) describe(`the service A
       [{ ...base, destination: 'mysql://x' }, 400, /unsupported destination/],
       [{ ...base, surprise: true }, 400, /surprise|unrecognized/i],
       [{ ...base, webhookUrl: 'file:///etc/passwd' }, 400, /webhookUrl/],
+      [{ ...base, refreshEveryHours: 0 }, 400, /^refreshEveryHours: write a number of hours above 0$/],
+      [{ ...base, refreshEveryHours: -24 }, 400, /^refreshEveryHours: write a number of hours above 0$/],
+      [{ ...base, refreshEveryHours: { lists: 0 } }, 400, /^refreshEveryHours\.lists: write a number of hours above 0$/],
+      [{ ...base, refreshEveryHours: '24' }, 400, /^refreshEveryHours: write a number of hours, or an object of table name → hours$/],
+      [{ ...base, refreshEveryHours: { nope: 24 } }, 400, /^unknown table "nope" in refreshEveryHours; GET \/api\/catalog lists the \d+ tables$/],
+      [{ ...base, refreshEveryHours: { contacts: 24 } }, 400, /^contacts is read incrementally, so a refresh interval does not apply to it; set its mode to full \(tables: /],
     ];
     for (const [input, status, message] of cases) {
       const reply = await call<{ error: string }>('POST', '/api/connectors', input);
@@ -306,6 +318,69 @@ for (const backend of ['embedded', 'postgres'] as const) describe(`the service A
     assert.equal(deleted.status, 200);
     assert.ok(existsSync(deleted.body.destination.replace(/^duckdb:/, '')));
     assert.equal((await call('GET', `/api/connectors/${connectorId}`)).status, 404);
+  });
+
+  test('a refresh interval leaves tables read whole out of the next run: not due, no request, and the run a success', { timeout: 60_000 }, async () => {
+    const created = await call<{ id: string; refreshEveryHours: unknown; lastRun: Run | null }>('POST', '/api/connectors', {
+      name: 'hourly account',
+      url: sim.url,
+      key: sim.key,
+      tables: TABLES.map((name) => ({ name })),
+      schedule: { everyHours: 1 },
+      refreshEveryHours: 24,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id;
+    assert.equal(created.body.refreshEveryHours, 24);
+    assert.ok(created.body.lastRun, 'the first run is queued');
+    const first = await finished(id, created.body.lastRun.id);
+    assert.equal(first.status, 'success', first.error ?? '');
+    assert.ok(first.tables.every((t) => t.status === 'success' && t.notDueUntil === undefined), 'never read: every table is read now');
+
+    // lists and users are read only whole; contacts, deals and deals_custom_fields_data incrementally, so on every run.
+    const before = sim.stats().byPath;
+    const queued = await call<Run>('POST', `/api/connectors/${id}/runs`, {});
+    await finished(id, queued.body.id);
+    const after = sim.stats().byPath;
+    const requests = (path: string) => (after[path] ?? 0) - (before[path] ?? 0);
+    const second = await call<Run>('GET', `/api/connectors/${id}/runs/${queued.body.id}`);
+    assert.equal(second.body.status, 'success', JSON.stringify(second.body));
+    assert.equal(second.body.error, null);
+    const byTable = new Map(second.body.tables.map((t) => [t.table, t]));
+    const day = 24 * 3_600_000;
+    for (const name of ['lists', 'users']) {
+      const table = byTable.get(name);
+      assert.ok(table?.notDueUntil, `${name} is not due: ${JSON.stringify(table)}`);
+      assert.equal(table.error, undefined, `${name} did not fail`);
+      assert.equal(table.rows, 0);
+      const due = Date.parse(table.notDueUntil);
+      const [from, to] = [Date.parse(first.startedAt ?? ''), Date.parse(first.endedAt ?? '')];
+      assert.ok(due >= from + day && due <= to + day, `${name} falls due 24 h after its full pass in the first run: ${table.notDueUntil}`);
+      assert.equal(requests(`/api/3/${name}`), 0, `no request read ${name}`);
+    }
+    assert.ok(requests('/api/3/contacts') > 0, 'contacts are read');
+    for (const name of ['contacts', 'deals', 'deals_custom_fields_data']) {
+      assert.equal(byTable.get(name)?.status, 'success', name);
+      assert.equal(byTable.get(name)?.notDueUntil, undefined, name);
+    }
+    const logs = await call<{ level: string; message: string }[]>('GET', `/api/connectors/${id}/runs/${queued.body.id}/logs`);
+    assert.ok(logs.body.some((l) => l.level === 'info' && /^lists: not read: its last full pass .* younger than its refresh interval \(24 h\)/.test(l.message)), JSON.stringify(logs.body));
+    assert.ok(!logs.body.some((l) => l.level !== 'info'), 'not due is no warning');
+
+    // Patchable, and checked against the tables' modes after the patch.
+    const perTable = await call<{ refreshEveryHours: unknown }>('PATCH', `/api/connectors/${id}`, { refreshEveryHours: { lists: 6 } });
+    assert.equal(perTable.status, 200, JSON.stringify(perTable.body));
+    assert.deepEqual((await call<{ refreshEveryHours: unknown }>('GET', `/api/connectors/${id}`)).body.refreshEveryHours, { lists: 6 });
+    const contactsFull = TABLES.map((name) => ({ name, ...(name === 'contacts' && { mode: 'full' }) }));
+    const both = await call<{ refreshEveryHours: unknown }>('PATCH', `/api/connectors/${id}`, { tables: contactsFull, refreshEveryHours: { contacts: 2 } });
+    assert.equal(both.status, 200, JSON.stringify(both.body));
+    const backToIncremental = await call<{ error: string }>('PATCH', `/api/connectors/${id}`, { tables: TABLES.map((name) => ({ name })) });
+    assert.equal(backToIncremental.status, 400);
+    assert.match(backToIncremental.body.error, /^contacts is read incrementally, so a refresh interval does not apply to it/);
+    assert.deepEqual((await call<{ refreshEveryHours: unknown }>('GET', `/api/connectors/${id}`)).body.refreshEveryHours, { contacts: 2 }, 'a refused patch changes nothing');
+    const cleared = await call<{ refreshEveryHours: unknown }>('PATCH', `/api/connectors/${id}`, { refreshEveryHours: null });
+    assert.equal(cleared.body.refreshEveryHours, null);
+    assert.equal((await call('DELETE', `/api/connectors/${id}`)).status, 200);
   });
 
   test('beyond loopback the API needs a bearer token, and then refuses requests without it', { timeout: 60_000 }, async () => {

@@ -1,9 +1,10 @@
 /**
  * New and edit connector, in the original product's order: name, URL and Key → Test → tables and modes →
- * destination → schedule and full pass → webhook → Save (which starts the first sync and opens its run).
+ * destination → schedule, full pass and refresh interval → webhook → Save (which starts the first sync and opens its run).
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api, type CatalogTable, type Connector, type ConnectorCreate, type Schedule, type TestResult } from './api.js';
+import { parseRefreshEveryText, refreshEveryText } from './schedule.js';
 import { ErrorBox, Loading, go, messageOf, useLoad } from './ui.js';
 
 type Mode = 'full' | 'incremental';
@@ -54,6 +55,7 @@ function ConnectorForm({ catalog, existing }: { catalog: CatalogTable[]; existin
   const [every, setEvery] = useState(String(initial && 'everyMinutes' in initial ? initial.everyMinutes : initial && 'everyHours' in initial ? initial.everyHours : 1));
   const [cron, setCron] = useState(initial && 'cron' in initial ? initial.cron : '0 3 * * *');
   const [fullPassDays, setFullPassDays] = useState(existing?.fullRefreshEveryDays ? String(existing.fullRefreshEveryDays) : '');
+  const [refreshEvery, setRefreshEvery] = useState(refreshEveryText(existing?.refreshEveryHours ?? null));
   const [webhook, setWebhook] = useState(existing?.webhookUrl ?? '');
   const [test, setTest] = useState<TestResult | null>(null);
   const [testing, setTesting] = useState(false);
@@ -93,6 +95,12 @@ function ConnectorForm({ catalog, existing }: { catalog: CatalogTable[]; existin
     event.preventDefault();
     setSaveError(null);
     if (modes.size === 0) return setSaveError('choose at least one table');
+    let refreshEveryHours: Connector['refreshEveryHours'];
+    try {
+      refreshEveryHours = parseRefreshEveryText(refreshEvery);
+    } catch (e) {
+      return setSaveError(messageOf(e));
+    }
     // A new URL or Key is tested first: a wrong one is said here, and nothing is saved.
     if (credentialsChanged && !(await runTest())) return setSaveError('the URL and Key did not pass the test: nothing was saved');
     setSaving(true);
@@ -103,6 +111,7 @@ function ConnectorForm({ catalog, existing }: { catalog: CatalogTable[]; existin
         destination: destKind === 'default' ? undefined : destination.trim(),
         schedule: schedule(),
         fullRefreshEveryDays: fullPassDays ? Number(fullPassDays) : null,
+        refreshEveryHours,
         webhookUrl: webhook.trim() || null,
       };
       if (existing) {
@@ -206,6 +215,8 @@ function ConnectorForm({ catalog, existing }: { catalog: CatalogTable[]; existin
         {schedKind === 'cron' && <label>Cron <input name="cron" value={cron} onInput={(e) => setCron(e.currentTarget.value)} placeholder="0 3 * * *" /></label>}
         <label>Full pass every N days <input name="full-pass-days" type="number" min={1} value={fullPassDays} onInput={(e) => setFullPassDays(e.currentTarget.value)} placeholder="as each table needs (default)" /></label>
         <p class="hint">A full pass re-reads incremental tables whole, which is how deletions reach the copy.</p>
+        <label>Tables read whole: at most every N hours <input name="refresh-every" value={refreshEvery} onInput={(e) => setRefreshEvery(e.currentTarget.value)} placeholder="every run (default)" /></label>
+        <p class="hint">Tables without an update filter are read whole on every run. 24 reads them daily, or per table: contacts_notes=24, accounts=6. Their edits and deletions then arrive up to that late.</p>
       </fieldset>
 
       <fieldset>

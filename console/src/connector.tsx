@@ -1,7 +1,7 @@
 /** A connector's page: its actions, its runs (the one under way live), and its tables. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, watchRun, type Connector, type LogLine, type Run } from './api.js';
-import { describeSchedule, nextRunAt } from './schedule.js';
+import { describeRefreshEvery, describeSchedule, nextRunAt } from './schedule.js';
 import { TablesTab } from './tables.js';
 import { Badge, Empty, ErrorBox, Loading, When, duration, go, messageOf, number, useLoad } from './ui.js';
 
@@ -83,6 +83,7 @@ function Summary({ connector }: { connector: Connector }) {
       <div><dt>Destination</dt><dd>{connector.destination}</dd></div>
       <div><dt>Schedule</dt><dd>{describeSchedule(connector.schedule)}{!connector.paused && connector.schedule && <> · next <When at={nextRunAt(connector)} /></>}</dd></div>
       <div><dt>Tables</dt><dd>{connector.tables.length} ({connector.tables.filter((t) => t.mode === 'incremental').length} incremental)</dd></div>
+      {connector.refreshEveryHours !== null && <div><dt>Tables read whole</dt><dd>{describeRefreshEvery(connector.refreshEveryHours)}</dd></div>}
     </dl>
   );
 }
@@ -153,6 +154,7 @@ function RunView({ connectorId, runId, onEnd }: { connectorId: string; runId: st
   if (error) return <ErrorBox message={error} />;
   if (!run) return <Loading what="the run" />;
   const running = !ENDED.has(run.status);
+  const notDue = run.tables.filter((t) => t.notDueUntil !== undefined).length;
   return (
     <article class="run" aria-live="polite">
       <h2>Run <Badge status={run.status} /> <span class="muted small">{run.kind.replace('_', ' ')} · queued <When at={run.queuedAt} />{run.attempt > 0 && ` · attempt ${run.attempt + 1}`}</span></h2>
@@ -160,7 +162,8 @@ function RunView({ connectorId, runId, onEnd }: { connectorId: string; runId: st
       {run.error && <ErrorBox message={run.error} />}
       <p class="figures">{number(run.progress?.rows ?? run.rows)} rows · {number(run.progress?.requests ?? run.requests)} requests
         {running && speed && ` · ${speed.requestsPerSecond.toFixed(1)} requests/s`}
-        {!running && ` · ${duration(run.durationSeconds)}`}</p>
+        {!running && ` · ${duration(run.durationSeconds)}`}
+        {notDue > 0 && ` · ${notDue} ${notDue === 1 ? 'table' : 'tables'} not due`}</p>
       {running ? <LiveTables run={run} rowsPerSecond={speed?.rowsPerSecond ?? new Map()} /> : <RunTables run={run} />}
       <details open={!running && run.status !== 'success'}>
         <summary>Log ({logs.length} lines)</summary>
@@ -200,21 +203,26 @@ function LiveTables({ run, rowsPerSecond }: { run: Run; rowsPerSecond: Map<strin
   );
 }
 
+/** A table left out by the connector's refresh interval: not a failure, and when the next run reads it. */
+function NotDue({ until }: { until: string }) {
+  return <>not due until <time dateTime={until} title={until}>{new Date(until).toLocaleString()}</time> (refresh interval)</>;
+}
+
 function RunTables({ run }: { run: Run }) {
   if (run.tables.length === 0) return <p class="muted">No table records.</p>;
   return (
     <div class="table-wrap">
       <table class="list">
-        <thead><tr><th>Table</th><th>Mode</th><th>Status</th><th class="num">Rows</th><th class="num">Requests</th><th>Warnings</th></tr></thead>
+        <thead><tr><th>Table</th><th>Mode</th><th>Status</th><th class="num">Rows</th><th class="num">Requests</th><th>Notes</th></tr></thead>
         <tbody>
           {run.tables.map((t) => (
             <tr key={t.table}>
               <td>{t.table}</td>
               <td>{t.mode}</td>
-              <td><Badge status={t.status} /></td>
+              <td><Badge status={t.notDueUntil !== undefined ? 'not due' : t.status} /></td>
               <td class="num">{number(t.rows)}</td>
               <td class="num">{number(t.requests)}</td>
-              <td class="small">{[...(t.error ? [t.error] : []), ...t.warnings, ...(t.conversionErrors > 0 ? [`${t.conversionErrors} values did not fit their type (stored as NULL)`] : [])].join(' · ')}</td>
+              <td class="small">{t.notDueUntil !== undefined && <NotDue until={t.notDueUntil} />}{[...(t.error ? [t.error] : []), ...t.warnings, ...(t.conversionErrors > 0 ? [`${t.conversionErrors} values did not fit their type (stored as NULL)`] : [])].join(' · ')}</td>
             </tr>
           ))}
         </tbody>

@@ -5,12 +5,13 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { TABLES, defaultMode, getTable, type ReplicationMode, type TableDef } from '../catalog/index.js';
+import { TABLES, getTable, type ReplicationMode, type TableDef } from '../catalog/index.js';
 import { MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 import { registerSecret } from '../core/secrets.js';
 import { normalizeBaseUrl } from '../activecampaign/url.js';
 import { isValidTimeZone } from '../core/time-zone.js';
+import { refreshIntervals, type RefreshEverySetting, type RefreshEveryWording } from '../engine/refresh-every.js';
 
 export const DEFAULT_CONFIG_FILE = 'acsync.json';
 
@@ -156,45 +157,16 @@ export function parseModes(value: string | Readonly<Record<string, string>> | un
   return modes;
 }
 
-/**
- * `--refresh-every` / `refreshEveryHours`: tables read whole at most once in so many hours. A bare number applies
- * to every table the API lets us read only whole; `table=hours` pairs (or a config object) name tables, and win.
- * A table read incrementally is refused: only a full pass is ever skipped.
- */
-export function parseRefreshEvery(
-  value: number | string | Readonly<Record<string, number>> | undefined,
-  modes: ReadonlyMap<string, ReplicationMode>,
-): Map<string, number> {
-  const every = new Map<string, number>();
-  if (value === undefined) return every;
-  const hours = (text: string | number, what: string): number => {
-    const n = typeof text === 'number' ? text : Number(text);
-    if ((typeof text === 'string' && text.trim() === '') || !Number.isFinite(n) || n <= 0) {
-      throw new ConfigError(`bad refresh interval "${String(text)}" for ${what}: write a number of hours above 0`);
-    }
-    return n;
-  };
-  const pairs: [string, number][] = [];
-  const everyFullOnly = (n: number) => {
-    for (const table of TABLES) if (!table.modes.includes('incremental')) every.set(table.name, n);
-  };
-  if (typeof value === 'number') everyFullOnly(hours(value, 'every table read whole'));
-  else if (typeof value === 'string') {
-    for (const entry of splitList(value)) {
-      const [name, n, ...rest] = entry.split('=').map((s) => s.trim());
-      if (!name || rest.length > 0) throw new ConfigError(`bad --refresh-every entry "${entry}": write hours, or table=hours, comma-separated`);
-      if (n === undefined) everyFullOnly(hours(name, 'every table read whole'));
-      else pairs.push([name, hours(n, name)]);
-    }
-  } else pairs.push(...Object.entries(value).map(([name, n]): [string, number] => [name, hours(n, name)]));
-  for (const [name, n] of pairs) {
-    const table = requireTable(name, '--refresh-every');
-    if ((modes.get(name) ?? defaultMode(table)) !== 'full') {
-      throw new ConfigError(`${name} is read incrementally, so a refresh interval does not apply to it; set its mode to full (--mode ${name}=full) or leave it out`);
-    }
-    every.set(name, n);
-  }
-  return every;
+/** The CLI's words for `--refresh-every` / config `refreshEveryHours` (engine/refresh-every.ts checks them). */
+const REFRESH_EVERY_WORDING: RefreshEveryWording = {
+  setting: '--refresh-every',
+  tableList: `run "acsync discover" to list the ${TABLES.length} tables`,
+  fullMode: (table) => `--mode ${table}=full`,
+};
+
+/** `--refresh-every` / `refreshEveryHours`: tables read whole at most once in so many hours (see `refreshIntervals`). */
+export function parseRefreshEvery(value: RefreshEverySetting | undefined, modes: ReadonlyMap<string, ReplicationMode>): Map<string, number> {
+  return refreshIntervals(value, modes, REFRESH_EVERY_WORDING);
 }
 
 /** Tables named by `--full-refresh` (`all` or a list). */

@@ -14,9 +14,10 @@ import { redactUri, registerSecret } from '../../core/secrets.js';
 import { isValidTimeZone } from '../../core/time-zone.js';
 import { openDestination } from '../../destinations/index.js';
 import { destinationKind } from '../../destinations/kinds.js';
+import { refreshIntervals, type RefreshEveryWording } from '../../engine/refresh-every.js';
 import type { JobQueue, Schedule, ServiceDb } from '../jobs.js';
 import { HttpError, notFound } from './errors.js';
-import type { ConnectorBody, ConnectorCreateInput, ConnectorUpdateInput, ScheduleValue } from './schemas.js';
+import type { ConnectorBody, ConnectorCreateInput, ConnectorUpdateInput, RefreshEveryValue, ScheduleValue } from './schemas.js';
 import type { SecretBox} from './secrets.js';
 import { maskKey } from './secrets.js';
 import { latestRuns, queueRun } from './runs.js';
@@ -47,12 +48,16 @@ export interface ConnectorRow {
   destination_shown: string;
   schedule: ScheduleValue;
   full_refresh_every_days: number | null;
+  refresh_every_hours: RefreshEveryValue;
   time_zone: string | null;
   webhook_url: string | null;
   paused: boolean;
   created_at: Date | string;
   updated_at: Date | string;
 }
+
+/** A jsonb parameter: the value as JSON text (a bare number too), or SQL NULL. */
+const jsonOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
 
 export const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
 
@@ -132,6 +137,31 @@ export function checkKey(key: string): string {
   return trimmed;
 }
 
+/** The API's words for a connector's `refreshEveryHours` in the engine's messages. */
+const REFRESH_EVERY_WORDING: RefreshEveryWording = {
+  setting: 'refreshEveryHours',
+  tableList: `GET /api/catalog lists the ${TABLES.length} tables`,
+  fullMode: (table) => `tables: {"name": "${table}", "mode": "full"}`,
+};
+
+/**
+ * A connector's refresh interval per table, under its tables' modes, checked as the CLI checks `--refresh-every`
+ * (engine/refresh-every.ts): a table read incrementally is refused.
+ */
+export function refreshEveryOf(value: RefreshEveryValue | undefined, tables: readonly TableMode[]): Map<string, number> {
+  return refreshIntervals(value, new Map(tables.map((t) => [t.name, t.mode])), REFRESH_EVERY_WORDING);
+}
+
+function checkRefreshEvery(value: RefreshEveryValue | undefined, tables: readonly TableMode[]): RefreshEveryValue {
+  try {
+    refreshEveryOf(value, tables);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new HttpError(400, error.message);
+    throw error;
+  }
+  return value ?? null;
+}
+
 function checkTimeZone(zone: string | null | undefined): string | null {
   if (!zone) return null;
   if (!isValidTimeZone(zone)) throw new HttpError(400, `unknown time zone "${zone}": use an IANA name such as America/Sao_Paulo`);
@@ -160,6 +190,7 @@ function toBody(row: ConnectorRow, lastRun: ConnectorBody['lastRun']): Connector
     destination: row.destination_shown,
     schedule: row.schedule,
     fullRefreshEveryDays: row.full_refresh_every_days,
+    refreshEveryHours: row.refresh_every_hours ?? null,
     timeZone: row.time_zone,
     webhookUrl: row.webhook_url,
     paused: row.paused,
@@ -186,15 +217,16 @@ export async function createConnector(context: ApiContext, input: ConnectorCreat
   const schedule = queueSchedule(input.schedule);
   const destination = await resolveDestination(input.destination, id, context.dataDir);
   const timeZone = checkTimeZone(input.timeZone);
+  const refreshEvery = checkRefreshEvery(input.refreshEveryHours, tables);
   const { rows } = await context.db
     .query<ConnectorRow>(
       `INSERT INTO acsync_connectors (id, name, base_url, account, key_sealed, key_shown, tables, destination_sealed,
-         destination_shown, schedule, full_refresh_every_days, time_zone, webhook_url)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+         destination_shown, schedule, full_refresh_every_days, time_zone, webhook_url, refresh_every_hours)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
       [
         id, input.name, baseUrl, accountOf(baseUrl), context.box.encrypt(key), maskKey(key), JSON.stringify(tables),
         context.box.encrypt(destination), redactUri(destination), input.schedule ? JSON.stringify(input.schedule) : null,
-        input.fullRefreshEveryDays ?? null, timeZone, input.webhookUrl ?? null,
+        input.fullRefreshEveryDays ?? null, timeZone, input.webhookUrl ?? null, jsonOrNull(refreshEvery),
       ],
     )
     .catch((error: unknown) => {
@@ -227,11 +259,13 @@ export async function updateConnector(context: ApiContext, id: string, input: Co
     ? await resolveDestination(input.destination, id, context.dataDir)
     : undefined;
   const timeZone = input.timeZone !== undefined ? checkTimeZone(input.timeZone) : before.time_zone;
+  // Checked again when only the tables change: a table named in it may have become incremental.
+  const refreshEvery = checkRefreshEvery(input.refreshEveryHours !== undefined ? input.refreshEveryHours : before.refresh_every_hours, tables);
   const { rows } = await context.db
     .query<ConnectorRow>(
       `UPDATE acsync_connectors SET name = $2, base_url = $3, account = $4, key_sealed = $5, key_shown = $6, tables = $7,
          destination_sealed = $8, destination_shown = $9, schedule = $10, full_refresh_every_days = $11, time_zone = $12,
-         webhook_url = $13, updated_at = now()
+         webhook_url = $13, refresh_every_hours = $14, updated_at = now()
        WHERE id = $1 RETURNING *`,
       [
         id, input.name ?? before.name, baseUrl, accountOf(baseUrl),
@@ -243,6 +277,7 @@ export async function updateConnector(context: ApiContext, id: string, input: Co
         input.fullRefreshEveryDays !== undefined ? input.fullRefreshEveryDays : before.full_refresh_every_days,
         timeZone,
         input.webhookUrl !== undefined ? input.webhookUrl : before.webhook_url,
+        jsonOrNull(refreshEvery),
       ],
     )
     .catch((error: unknown) => {
@@ -263,11 +298,11 @@ async function restore(db: ServiceDb, row: ConnectorRow): Promise<void> {
   await db.query(
     `UPDATE acsync_connectors SET name = $2, base_url = $3, account = $4, key_sealed = $5, key_shown = $6, tables = $7,
        destination_sealed = $8, destination_shown = $9, schedule = $10, full_refresh_every_days = $11, time_zone = $12,
-       webhook_url = $13, paused = $14, updated_at = $15 WHERE id = $1`,
+       webhook_url = $13, paused = $14, updated_at = $15, refresh_every_hours = $16 WHERE id = $1`,
     [
       row.id, row.name, row.base_url, row.account, row.key_sealed, row.key_shown, JSON.stringify(row.tables), row.destination_sealed,
       row.destination_shown, row.schedule ? JSON.stringify(row.schedule) : null, row.full_refresh_every_days, row.time_zone,
-      row.webhook_url, row.paused, row.updated_at,
+      row.webhook_url, row.paused, row.updated_at, jsonOrNull(row.refresh_every_hours),
     ],
   );
 }

@@ -11,7 +11,7 @@ import { openDestination } from '../../destinations/index.js';
 import { runSync, type RunOutcome } from '../../engine/run.js';
 import type { SyncEvent } from '../../engine/sync.js';
 import type { RunJob, RunJobHandler, ServiceDb } from '../jobs.js';
-import { openSecrets, type ConnectorRow } from './connectors.js';
+import { openSecrets, refreshEveryOf, type ConnectorRow } from './connectors.js';
 import { countRows } from './row-counts.js';
 import type { RunProgressBody, RunTableBody } from './schemas.js';
 import type { SecretBox } from './secrets.js';
@@ -74,6 +74,7 @@ async function runJob(options: RunnerOptions, job: RunJob, signal: AbortSignal):
       modes,
       fullRefresh: job.kind === 'full_refresh' ? new Set(chosen.map((t) => t.name)) : new Set(),
       fullRefreshEveryDays: connector.full_refresh_every_days ?? undefined,
+      refreshEveryHours: refreshEveryOf(connector.refresh_every_hours, connector.tables),
       timeZone: connector.time_zone,
       signal,
       onEvent: (event) => record.onEvent(event, say),
@@ -81,7 +82,8 @@ async function runJob(options: RunnerOptions, job: RunJob, signal: AbortSignal):
         record.requests = () => account.client.stats.requests;
       },
       onStart: (selection) => {
-        for (const s of selection) record.start(s.table.name);
+        // A table not due is not read: it has no progress to show.
+        for (const s of selection) if (s.notDueUntil === undefined) record.start(s.table.name);
       },
     });
     tables = outcome.run.tables.map((t) => record.tableBody(t));
@@ -89,7 +91,7 @@ async function runJob(options: RunnerOptions, job: RunJob, signal: AbortSignal):
     if (outcome.retryAt !== undefined) {
       error = `the API asked to wait until ${new Date(outcome.retryAt).toISOString()}: the next run resumes`;
     } else if (status !== 'success') {
-      error = tables.find((t) => t.error)?.error ?? null;
+      error = tables.find((t) => t.error && t.notDueUntil === undefined)?.error ?? null;
     }
   } catch (thrown) {
     status = signal.aborted ? 'interrupted' : 'failed';
@@ -199,6 +201,11 @@ class RunRecorder {
     } else if (event.type === 'table-done') {
       const { record } = event;
       this.done.set(event.table, record);
+      // Not due (refreshEveryHours) is expected, hourly: news for the run's own log only, and no progress row.
+      if (record.notDueUntil !== undefined) {
+        this.log('info', `${event.table}: ${record.error ?? `not due until ${record.notDueUntil}`}`);
+        return;
+      }
       const before = this.progress.get(event.table);
       this.progress.set(event.table, { rows: record.rows, pages: before?.pages ?? 0, total: before?.total ?? null, done: true });
       const converted = record.conversionErrors ? `, ${record.conversionErrors} values stored as NULL` : '';
@@ -215,6 +222,7 @@ class RunRecorder {
   }
 
   tableBody(record: RunTableRecord): RunTableBody {
+    const { notDueUntil } = record;
     return {
       table: record.table,
       mode: record.mode,
@@ -223,7 +231,8 @@ class RunRecorder {
       requests: record.requests,
       conversionErrors: record.conversionErrors,
       warnings: this.warnings.get(record.table) ?? [],
-      ...(record.error !== undefined && { error: redact(record.error) }),
+      // A table not due has no error, only the time it falls due (its reason went to the run's log).
+      ...(notDueUntil !== undefined ? { notDueUntil } : record.error !== undefined && { error: redact(record.error) }),
     };
   }
 

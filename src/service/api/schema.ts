@@ -61,6 +61,8 @@ const STATEMENTS = [
     name text PRIMARY KEY,
     value text
   )`,
+  // Added later: databases made before it gain it here (hours, or an object of table → hours; NULL: every run).
+  'ALTER TABLE acsync_connectors ADD COLUMN IF NOT EXISTS refresh_every_hours jsonb',
 ];
 
 /** Creates the API half's tables where missing. */

@@ -23,6 +23,20 @@ export const ScheduleInput = z
   .nullable()
   .openapi('Schedule', { description: 'when runs start by themselves; null: only when asked' });
 
+const hours = z.number().positive({ error: 'write a number of hours above 0' });
+
+/** Checked further (catalog tables, read whole) by engine/refresh-every.ts, as the CLI's `--refresh-every`. */
+export const RefreshEveryHours = z
+  .union([hours, z.record(z.string(), hours)], { error: 'write a number of hours, or an object of table name → hours' })
+  .nullable()
+  .openapi('RefreshEveryHours', {
+    description:
+      'tables read whole are read at most once in so many hours; a run within the interval leaves them out (not due, not a failure), ' +
+      'so their edits and deletions arrive up to one interval late. A number: every table the API lets us read only whole; ' +
+      'an object: per table (a table read incrementally is refused). null: every run',
+    example: { contacts_notes: 24 },
+  });
+
 const connectorFields = {
   name: z.string().trim().min(1).max(100).openapi({ example: 'Main account' }),
   url: z.string().min(1).openapi({ description: 'API URL from Settings → Developer', example: 'https://acme.api-us1.com' }),
@@ -34,6 +48,7 @@ const connectorFields = {
   }),
   schedule: ScheduleInput,
   fullRefreshEveryDays: z.number().int().min(1).max(365).nullable().openapi({ description: 'a full pass of incremental tables every N days' }),
+  refreshEveryHours: RefreshEveryHours,
   timeZone: z.string().nullable().openapi({ description: 'IANA zone of the account, for naive timestamps', example: 'America/Sao_Paulo' }),
   webhookUrl: z.url({ protocol: /^https?$/ }).nullable().openapi({ description: 'receives a JSON body when a run fails or ends partial, and on recovery' }),
 };
@@ -44,7 +59,7 @@ export const ConnectorCreate = z
     runNow: z.boolean().openapi({ description: 'queue the first run at once (default true)' }),
   })
   // Only the account is required: every other setting has a default.
-  .partial({ tables: true, destination: true, schedule: true, fullRefreshEveryDays: true, timeZone: true, webhookUrl: true, runNow: true })
+  .partial({ tables: true, destination: true, schedule: true, fullRefreshEveryDays: true, refreshEveryHours: true, timeZone: true, webhookUrl: true, runNow: true })
   .strict()
   .openapi('ConnectorCreate');
 
@@ -55,12 +70,15 @@ export const RunTable = z
   .object({
     table: z.string(),
     mode: z.enum(['full', 'incremental']),
-    status: z.enum(['success', 'skipped', 'failed', 'interrupted']),
+    status: z.enum(['success', 'skipped', 'failed', 'interrupted']).openapi({ description: 'skipped with notDueUntil: not due, which is not a failure' }),
     rows: z.number(),
     requests: z.number(),
     conversionErrors: z.number().openapi({ description: 'values the catalog type could not hold, stored as NULL' }),
     warnings: z.array(z.string()),
     error: z.string().optional(),
+    notDueUntil: z.string().optional().openapi({
+      description: "left out of this run as not due (the connector's refreshEveryHours), not a failure: the first run after this time reads it",
+    }),
   })
   .openapi('RunTable');
 
@@ -77,7 +95,7 @@ export const Run = z
     id: z.string(),
     connectorId: z.string(),
     kind: z.enum(['scheduled', 'manual', 'full_refresh']),
-    status: RunStatus,
+    status: RunStatus.openapi({ description: 'partial: some table failed or was skipped; a table not due (notDueUntil) counts as neither' }),
     attempt: z.number(),
     queuedAt: z.string(),
     startedAt: z.string().nullable(),
@@ -101,6 +119,7 @@ export const Connector = z
     destination: z.string().openapi({ description: 'passwords masked' }),
     schedule: ScheduleInput,
     fullRefreshEveryDays: z.number().nullable(),
+    refreshEveryHours: RefreshEveryHours,
     timeZone: z.string().nullable(),
     webhookUrl: z.string().nullable(),
     paused: z.boolean(),
@@ -164,6 +183,7 @@ export const RunRequest = z
 export type ConnectorCreateInput = z.infer<typeof ConnectorCreate>;
 export type ConnectorUpdateInput = z.infer<typeof ConnectorUpdate>;
 export type ScheduleValue = z.infer<typeof ScheduleInput>;
+export type RefreshEveryValue = z.infer<typeof RefreshEveryHours>;
 export type RunBody = z.infer<typeof Run>;
 export type RunTableBody = z.infer<typeof RunTable>;
 export type RunProgressBody = z.infer<typeof RunProgress>;
