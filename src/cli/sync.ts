@@ -96,7 +96,11 @@ function printSummary(result: RunOutcome, logger: Logger, interrupted: boolean):
   const rows = run.tables.reduce((sum, t) => sum + t.rows, 0);
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   if (logger.format === 'json') {
-    logger.info('run finished', { event: 'summary', ...run, requests: result.requests, throttled: result.throttled, seconds, peakRssMb });
+    // CPU (user + system, every thread: DuckDB's and V8's helpers too) so far: CPU per row moves far less than
+    // wall rows/s when other processes share the machine, so benchmarks can compare runs with it.
+    const cpu = process.cpuUsage();
+    const cpuSeconds = Math.round((cpu.user + cpu.system) / 10_000) / 100;
+    logger.info('run finished', { event: 'summary', ...run, requests: result.requests, throttled: result.throttled, seconds, peakRssMb, cpuSeconds });
     return;
   }
   const width = Math.max(...run.tables.map((t) => t.table.length), 5);
