@@ -58,6 +58,7 @@ interface Summary {
   tables: { table: string; mode: string; rows: number; requests: number; status: string; error?: string; notDueUntil?: string }[];
   seconds: number;
   peakRssMb: number;
+  cpuSeconds: number;
   memory?: MemoryPeaks;
 }
 
@@ -144,6 +145,8 @@ try {
     wallOverFloor: round(seconds / floorSeconds, 3),
     rows,
     rowsPerSecond: Math.round(rows / seconds),
+    // acsync's CPU (every thread) per row: steadier than rows/s when the simulator and others share the machine.
+    cpuMicrosecondsPerRow: round((summary.cpuSeconds * 1e6) / rows, 1),
     throttled: (stats.byStatus['429'] ?? 0) + (stats.byStatus['503'] ?? 0),
     peakRssMb: summary.peakRssMb,
     ...(summary.memory && {
@@ -155,7 +158,7 @@ try {
   console.log(`requests ${requests} (per-table minimum ${minRequests}, ratio ${round(requests / minRequests, 3)})`);
   if (!unthrottled) console.log(`floor ${figures.floorSeconds} s at ${RATE}/s; wall ${figures.wallSeconds} s; wall/floor ${figures.wallOverFloor}`);
   else console.log(`wall ${figures.wallSeconds} s`);
-  console.log(`rows ${rows} (${figures.rowsPerSecond} rows/s); 429s ${figures.throttled}; peak RSS of acsync ${figures.peakRssMb} MB`);
+  console.log(`rows ${rows} (${figures.rowsPerSecond} rows/s, ${figures.cpuMicrosecondsPerRow} µs of acsync's CPU a row); 429s ${figures.throttled}; peak RSS of acsync ${figures.peakRssMb} MB`);
   if (summary.memory) {
     const { heapUsed, heapTotal, external } = summary.memory;
     console.log(`peaks of acsync's V8 heap: ${heapUsed} MB used of ${heapTotal} MB; external ${external} MB; the rest of RSS is native (Node, DuckDB)`);
