@@ -295,12 +295,16 @@ export class ParquetTableWriter implements TableWriter {
     if (parents.length === 0 || !staging.replaceColumn) {
       return { firstKeys, select: (range) => `SELECT ${columns} FROM (${latest(range)}) ORDER BY ${key}` };
     }
-    const replaced = `SELECT parent, max(${numberOf('parents')}) AS replaced_in FROM read_parquet(${list(parents)}, filename = '_acsync_file') GROUP BY parent`;
     const qualified = table.columns.map((c) => `latest.${quoteIdentifier(c.name)}`).join(', ');
     const replaceColumn = quoteIdentifier(staging.replaceColumn);
+    // Only the parents of this part's rows are grouped: grouping every listed parent (a million contacts) for each
+    // part held a hash table of all of them, the largest thing a merge held at a million contacts.
+    const replaced = `SELECT parent, max(${numberOf('parents')}) AS replaced_in FROM read_parquet(${list(parents)}, filename = '_acsync_file')
+      WHERE parent IN (SELECT ${replaceColumn} FROM latest) GROUP BY parent`;
     return {
       firstKeys,
-      select: (range) => `SELECT ${qualified} FROM (${latest(range)}) AS latest LEFT JOIN (${replaced}) AS replaced
+      select: (range) => `WITH latest AS MATERIALIZED (${latest(range)})
+        SELECT ${qualified} FROM latest LEFT JOIN (${replaced}) AS replaced
         ON latest.${replaceColumn} = replaced.parent
         WHERE replaced.replaced_in IS NULL OR replaced.replaced_in <= latest._acsync_batch
         ORDER BY ${table.primaryKey.map((k) => `latest.${quoteIdentifier(k)}`).join(', ')}`,
