@@ -556,6 +556,41 @@ if (CHILD_MODE) {
       ];
       assert.deepEqual(files.flat().map((row) => [Number(row.contact), Number(row.id), row.created_by]), expected);
     });
+    test('a part reads the files its key range overlaps: files whose least or greatest key is a boundary stay in', async () => {
+      const dir = newDir();
+      const state: TableState = { mode: 'incremental' };
+      const again = new Map<number, string>();
+      await withLake(dir, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'full', false);
+        // One row per batch: every part boundary is the least and the greatest key of some staged file.
+        for (const id of range(1, 50)) await writer.commit({ rows: [contact(id)] }, fullState('r1', id));
+        // A batch across every part: in each, its rows replace the earlier ones.
+        const spread = range(1, 50).filter((id) => id % 7 === 0);
+        for (const id of spread) again.set(id, `again${id}@x`);
+        await writer.commit({ rows: spread.map((id) => contact(id, again.get(id))) }, fullState('r1', 51));
+        await writer.finish({ mode: 'full' });
+      }, undefined, 5);
+      const fullFiles = (await fileColumns(dir, contacts, 'id')).map((rows) => rows.map((row) => Number(row.id)));
+      assert.ok(fullFiles.length >= 8, `50 rows in parts of about 5: ${fullFiles.length} files`);
+      assertPartsInKeyOrder(fullFiles);
+      assert.deepEqual(await emails(dir), range(1, 50).map((id) => ({ id, email: again.get(id) ?? `c${id}@example.com` })));
+
+      // Incremental: each previous part is a file whose first and last keys are boundaries of the new parts too.
+      const firstOfParts = fullFiles.map((ids) => ids[0]!);
+      const lastOfParts = fullFiles.map((ids) => ids.at(-1)!);
+      await withLake(dir, async (destination) => {
+        const writer = await destination.beginTable(contacts, 'incremental', false);
+        for (const id of [...firstOfParts, ...lastOfParts, 51]) {
+          again.set(id, `new${id}@x`);
+          await writer.commit({ rows: [contact(id, again.get(id))] }, state);
+        }
+        await writer.finish(state);
+      }, undefined, 5);
+      const files = (await fileColumns(dir, contacts, 'id')).map((rows) => rows.map((row) => Number(row.id)));
+      assertPartsInKeyOrder(files);
+      assert.deepEqual(files.flat(), range(1, 51), 'every row in exactly one part');
+      assert.deepEqual(await emails(dir), range(1, 51).map((id) => ({ id, email: again.get(id) ?? `c${id}@example.com` })));
+    });
   });
 
   describe('memory', () => {
