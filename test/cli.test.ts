@@ -16,7 +16,7 @@ test('demo syncs the simulator into a DuckDB file, and the queries it suggests r
   const demo = await runCli(['demo', '--unthrottled', '--contacts', '300', '--dest', `duckdb:${file}`]);
   assert.equal(demo.code, 0, demo.stderr);
   assert.match(demo.stdout, new RegExp(`Your copy is in ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-  const queries = [...demo.stdout.matchAll(/node bin\/acsync\.js query "([^"]+)"/g)].map((m) => m[1] ?? '');
+  const queries = [...demo.stdout.matchAll(/\.\/bin\/acsync\.js query "([^"]+)"/g)].map((m) => m[1] ?? '');
   assert.equal(queries.length, 3);
   for (const sql of queries) {
     const result = await runCli(['query', sql, '--dest', `duckdb:${file}`]);
