@@ -214,3 +214,20 @@ describe('bad input: one line, exit 2, destination untouched', () => {
     assert.equal(readFileSync(notDb, 'utf8'), 'my notes, not a database\n');
   });
 });
+
+// The JSON summary a scheduler (and bench/sync-bench.ts) reads at the end of a sync: its figures and their types.
+test('the JSON summary carries the rows, the peak memory and the CPU the sync used', async () => {
+  const result = await runCli([
+    'sync', '--url', sim.url, '--key', sim.key, '--dest', `duckdb:${join(dir, 'summary.duckdb')}`,
+    '--tables', 'contacts,contacts_custom_fields_data', '--log-format', 'json',
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  const line = result.stderr.split('\n').find((l) => l.includes('"event":"summary"'));
+  assert.ok(line, 'a summary line');
+  const summary = JSON.parse(line) as { tables: { rows: number }[]; peakRssMb: unknown; cpuSeconds: unknown };
+  assert.equal(summary.tables.reduce((sum, t) => sum + t.rows, 0) > 200, true);
+  assert.equal(typeof summary.peakRssMb, 'number');
+  assert.equal(typeof summary.cpuSeconds, 'number');
+  assert.ok((summary.cpuSeconds as number) > 0, `cpuSeconds ${String(summary.cpuSeconds)}`);
+  assert.ok(!result.stderr.includes(sim.key) && !result.stdout.includes(sim.key));
+});
