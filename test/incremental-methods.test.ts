@@ -161,6 +161,29 @@ describe('later runs read list memberships and deal activities through the chang
     }
   });
 
+  test('answers without a Date header: the cursor falls back to the overlap, with a warning, and a changed deal is still listed', async () => {
+    const sim = await startSimulator({ seed: 36, contacts: 400, rateLimit: 0, clockSkewSeconds: -900, dateHeader: false });
+    const file = join(dir, 'no-date.duckdb');
+    const tables = ['deals', 'deals_activities'].join(',');
+    const mdates = () => new Map([...sim.account.records('deals')].map((deal) => [Number(deal.id), String(deal.mdate)]));
+    try {
+      const first = await sync(sim, file, '--tables', tables);
+      assert.match(first.result.stderr, /no Date header/);
+      const before = mdates();
+      for (let seed = 1; seed < 200; seed++) {
+        const { applied } = sim.mutate(seed, 1);
+        if ((applied.deals?.update ?? 0) > 0 || (applied.deals?.insert ?? 0) > 0) break;
+      }
+      const changed = [...mdates()].filter(([id, mdate]) => before.get(id) !== mdate).map(([id]) => id);
+      assert.equal(changed.length, 1, 'one deal changed');
+      const next = await sync(sim, file, '--tables', tables);
+      assert.equal(next.requests(`/api/3/deals/${String(changed[0])}/dealActivities`), 1, 'the changed deal\'s list was read');
+      await assertEqualToFresh(sim, file, 'no-date', [table('deals_activities')]);
+    } finally {
+      await sim.close();
+    }
+  });
+
   test('the pass start on the API\'s clock: shifted by a real offset, kept within the header\'s resolution, the overlap earlier without one', () => {
     const began = '2026-12-01T10:00:00.000Z';
     assert.deepEqual(passStartOnApiClock(began, -900_000, 86_400), { at: '2026-12-01T09:45:00.000Z' });

@@ -25,6 +25,7 @@ export interface SimulateFlags {
   perParentIdsIgnored?: boolean;
   notFoundParents?: string;
   clockSkewSeconds?: string;
+  dateHeader?: boolean;
   changesDuringSync?: string;
 }
 
@@ -66,6 +67,7 @@ export function simulatorOptionsFromFlags(flags: SimulateFlags): SimulatorOption
   if (flags.perParentIdsIgnored) options.perParentIds = 'ignored';
   if (flags.notFoundParents !== undefined) options.notFoundParents = decimal('--not-found-parents', flags.notFoundParents);
   if (flags.clockSkewSeconds !== undefined) options.clockSkewSeconds = integer('--clock-skew-seconds', flags.clockSkewSeconds);
+  if (flags.dateHeader === false) options.dateHeader = false;
   if (flags.changesDuringSync !== undefined) {
     const match = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(flags.changesDuringSync);
     if (!match) throw new RangeError(`--changes-during-sync must be <every>:<changes>, e.g. 200:50 (got ${JSON.stringify(flags.changesDuringSync)})`);

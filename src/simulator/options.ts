@@ -95,6 +95,11 @@ export interface BehaviourOptions {
    */
   clockSkewSeconds?: number;
   /**
+   * False: answers carry no `Date` header (default true). HTTP asks origin servers to send one, but a proxy between
+   * the account and acsync may drop it, and then the API's clock cannot be read.
+   */
+  dateHeader?: boolean;
+  /**
    * Null (default) or `{every, changes}`: after every `every`-th API request served since the switch last changed
    * (authenticated, not throttled, not faulted; control paths never count), `changes` changes are applied with the
    * mutation machinery, as POST /__sim/mutate would (the response of that request is the state before them); the
@@ -125,6 +130,7 @@ export interface Behaviour {
   perParentIds: PerParentIds;
   notFoundParents: number;
   clockSkewSeconds: number;
+  dateHeader: boolean;
   changesDuringSync: ChangesDuringSync | null;
   deny: Permission[];
 }
@@ -141,6 +147,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   perParentIds: 'honoured',
   notFoundParents: 0,
   clockSkewSeconds: 0,
+  dateHeader: true,
   changesDuringSync: null,
   deny: [],
 });
@@ -260,6 +267,9 @@ export function resolveBehaviour(changes: BehaviourOptions, current: Readonly<Be
         break;
       case 'clockSkewSeconds':
         next.clockSkewSeconds = number('clockSkewSeconds', value, -86_400, 86_400);
+        break;
+      case 'dateHeader':
+        next.dateHeader = boolean('dateHeader', value);
         break;
       case 'changesDuringSync': {
         if (value === null) {

@@ -267,9 +267,13 @@ export class SimulatorServer implements Simulator {
     return nowSeconds() + this.behaviour.clockSkewSeconds;
   }
 
-  /** The `Date` header every answer carries, on the simulated API's clock (Node would send the real one). */
-  private dateHeader(): { Date: string } {
-    return { Date: new Date(this.now() * 1000).toUTCString() };
+  /**
+   * The `Date` header of an answer, on the simulated API's clock (Node would send the real one), or none at all
+   * under the `dateHeader: false` switch.
+   */
+  private dateHeader(res: ServerResponse): { Date?: string } {
+    res.sendDate = this.behaviour.dateHeader;
+    return this.behaviour.dateHeader ? { Date: new Date(this.now() * 1000).toUTCString() } : {};
   }
 
   /** Counts a request the API answered; every `changesDuringSync.every`-th one applies a batch of changes. */
@@ -287,7 +291,7 @@ export class SimulatorServer implements Simulator {
     if (fault === 'reset') {
       // Headers promise the whole body; the connection dies after part of it.
       const body = Buffer.from(reply.body);
-      res.writeHead(reply.status, { ...this.dateHeader(), ...reply.headers, 'Content-Type': JSON_TYPE, 'Content-Length': body.length });
+      res.writeHead(reply.status, { ...this.dateHeader(res), ...reply.headers, 'Content-Type': JSON_TYPE, 'Content-Length': body.length });
       res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
       return;
     }
@@ -296,7 +300,7 @@ export class SimulatorServer implements Simulator {
       const body = Buffer.from(reply.body);
       const cut = body.subarray(0, Math.max(1, Math.floor(body.length * (0.3 + unit(this.faultSeed, Tag.fault, sequence, 3) * 0.4))));
       this.count(200);
-      res.writeHead(200, { ...this.dateHeader(), ...reply.headers, 'Content-Type': JSON_TYPE, 'Content-Length': cut.length, Connection: 'close' });
+      res.writeHead(200, { ...this.dateHeader(res), ...reply.headers, 'Content-Type': JSON_TYPE, 'Content-Length': cut.length, Connection: 'close' });
       res.end(cut);
       return;
     }
@@ -312,7 +316,7 @@ export class SimulatorServer implements Simulator {
   private write(res: ServerResponse, reply: Reply): void {
     const body = Buffer.from(reply.body);
     res.writeHead(reply.status, {
-      ...this.dateHeader(),
+      ...this.dateHeader(res),
       ...reply.headers,
       'Content-Type': reply.contentType ?? JSON_TYPE,
       'Content-Length': body.length,

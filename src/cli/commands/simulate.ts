@@ -26,6 +26,7 @@ export function registerSimulate(program: Command): void {
     .option('--no-child-changes-bump-parent', 'changes to custom-field values leave the contact\'s udate and the deal\'s mdate alone')
     .option('--per-parent-ids-ignored', 'a deal\'s per-parent lists (/deals/{id}/dealActivities…) ignore the id and answer the whole list')
     .option('--clock-skew-seconds <s>', 'the API\'s clock runs this many seconds ahead of the real one (negative: behind): its Date header and the dates of changes (default 0)')
+    .option('--no-date-header', 'answers carry no Date header (as behind a proxy that drops it), so the API\'s clock cannot be read')
     .option('--not-found-parents <fraction>', 'share of parent ids whose per-parent lists answer 404, 0..1 (default 0)')
     .option('--changes-during-sync <every:changes>', 'apply <changes> changes after every <every> API requests served (default off)')
     .action(async (flags: SimulateFlags) => (await import('../simulate.js')).runSimulate(flags));
