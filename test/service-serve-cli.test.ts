@@ -7,8 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { runCli, startCli, type CliResult } from './support/cli.js';
+import { startPostgres } from './support/postgres.js';
 import type { ChildProcess } from 'node:child_process';
 
 const dir = mkdtempSync(join(tmpdir(), 'acsync-serve-'));
@@ -23,8 +25,8 @@ after(async () => {
 });
 
 /** Starts `acsync serve` on a free port; resolves once it answers, with its URL. */
-async function startServe(dataDir: string): Promise<{ url: string; child: ChildProcess; result: Promise<CliResult> }> {
-  const { child, result } = startCli(['serve', '--port', '0', '--data-dir', dataDir, '--rate', '100']);
+async function startServe(dataDir: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; result: Promise<CliResult> }> {
+  const { child, result } = startCli(['serve', '--port', '0', '--data-dir', dataDir, '--rate', '100'], env);
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -47,6 +49,33 @@ test('serve refuses to listen beyond loopback without a token, before touching i
   const result = await runCli(['serve', '--host', '0.0.0.0', '--data-dir', join(dir, 'refused')], { ACSYNC_API_TOKEN: '' });
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /needs a bearer token/);
+});
+
+test('serve started with only ACSYNC_QUEUE in its environment keeps its connectors in that PostgreSQL', { timeout: 120_000 }, async () => {
+  const postgres = await startPostgres();
+  const serve = await startServe(join(dir, 'env-queue'), { ACSYNC_QUEUE: postgres.url });
+  try {
+    const created = await fetch(`${serve.url}/api/connectors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'env queue', url: sim.url, key: sim.key, tables: [{ name: 'users' }], runNow: false }),
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { id } = (await created.json()) as { id: string };
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    try {
+      const found = await client.query<{ name: string }>('SELECT name FROM acsync_connectors WHERE id = $1', [id]);
+      assert.deepEqual(found.rows, [{ name: 'env queue' }]);
+    } finally {
+      await client.end();
+    }
+    serve.child.kill('SIGTERM');
+    assert.equal((await serve.result).code, 0);
+  } finally {
+    serve.child.kill('SIGKILL');
+    await postgres.stop();
+  }
 });
 
 test('serve answers on 127.0.0.1, runs a new connector at once, and stops cleanly on SIGTERM', { timeout: 240_000 }, async () => {

@@ -188,6 +188,11 @@ export function parsePositiveNumber(value: string | undefined, flag: string, max
   return n;
 }
 
+/** The service database of `serve` and `worker`: `--queue`, else env ACSYNC_QUEUE (set but empty counts as unset). */
+export function queueUrl(flag: string | undefined, env = process.env): string | undefined {
+  return flag ?? (env.ACSYNC_QUEUE || undefined);
+}
+
 /** Checks an IANA zone name early, so a typo does not surface as wrong timestamps. */
 export function checkTimeZone(zone: string | undefined): string | null {
   if (!zone) return null;

@@ -7,7 +7,7 @@ import { isLoopbackHost, startApiServer } from '../service/api/server.js';
 import { settleNotifications } from '../service/api/webhooks.js';
 import { DEFAULT_PORT } from '../service/defaults.js';
 import { openService } from '../service/queue/index.js';
-import { parsePositiveNumber } from './config.js';
+import { parsePositiveNumber, queueUrl } from './config.js';
 import type { Logger } from './log.js';
 
 
@@ -44,6 +44,7 @@ export async function runServe(flags: ServeFlags, logger: Logger): Promise<numbe
   const port = flags.port === '0' ? 0 : parsePositiveNumber(flags.port, '--port', 65_535);
   const concurrency = parsePositiveNumber(flags.concurrency, '--concurrency', 32) ?? 2;
   const requestsPerSecond = parsePositiveNumber(flags.rate, '--rate');
+  const queue = queueUrl(flags.queue);
   const token = readToken(flags);
   const webhook = flags.webhook !== undefined ? checkWebhook(flags.webhook) : null;
   // Said before the database opens: a refused start should cost nothing.
@@ -53,7 +54,7 @@ export async function runServe(flags: ServeFlags, logger: Logger): Promise<numbe
   const dataDir = resolve(flags.dataDir);
   const service = await openService({
     dataDir,
-    queue: flags.queue,
+    queue,
     onError: (error) => logger.warn(`queue: ${error.message}`),
   });
   let server;
@@ -64,7 +65,7 @@ export async function runServe(flags: ServeFlags, logger: Logger): Promise<numbe
     throw error;
   }
   // Without a shared queue, nothing else would run the jobs: this process does.
-  const working = flags.queue === undefined
+  const working = queue === undefined
     ? service.jobs.work(
       runConnectorJob({
         db: service.db,
@@ -75,7 +76,7 @@ export async function runServe(flags: ServeFlags, logger: Logger): Promise<numbe
       { concurrency: Math.floor(concurrency) },
     )
     : Promise.resolve();
-  logger.info(`acsync service on ${server.url} (OpenAPI: ${server.url}/openapi.json), data in ${dataDir}${flags.queue ? `, queue ${redactUri(flags.queue)}` : ''}`);
+  logger.info(`acsync service on ${server.url} (OpenAPI: ${server.url}/openapi.json), data in ${dataDir}${queue ? `, queue ${redactUri(queue)}` : ''}`);
 
   await new Promise<void>((done) => {
     process.once('SIGINT', done);

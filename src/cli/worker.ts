@@ -14,7 +14,7 @@ import { prepareApi } from '../service/api/server.js';
 import type { RunJobHandler, ServiceDb } from '../service/jobs.js';
 import { DEFAULT_DATA_DIR, DEFAULT_QUEUE_TIMING } from '../service/defaults.js';
 import { isPostgresUrl, openService } from '../service/queue/index.js';
-import { parsePositiveNumber } from './config.js';
+import { parsePositiveNumber, queueUrl } from './config.js';
 import { EXIT } from './exit.js';
 import type { Logger } from './log.js';
 
@@ -42,7 +42,7 @@ interface HandlerModule {
 
 
 export async function runWorker(flags: WorkerFlags, logger: Logger): Promise<number> {
-  const queue = flags.queue ?? process.env.ACSYNC_QUEUE;
+  const queue = queueUrl(flags.queue);
   if (!queue) throw new ConfigError('acsync worker needs --queue postgres://… (or ACSYNC_QUEUE): the database shared with acsync serve --queue');
   if (!isPostgresUrl(queue)) throw new ConfigError('--queue must be a PostgreSQL URL (postgres://user:password@host:port/database)');
   const concurrency = parsePositiveNumber(flags.concurrency, '--concurrency') ?? 1;

@@ -10,7 +10,7 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'port to listen on', String(DEFAULT_PORT))
     .option('--host <address>', 'address to listen on; beyond 127.0.0.1 a bearer token is required', '127.0.0.1')
     .option('--data-dir <dir>', 'the service folder: embedded database, master key, default DuckDB copies', DEFAULT_DATA_DIR)
-    .option('--queue <url>', 'postgres://… to share connectors and runs with other serve and worker processes (runs then go to `acsync worker`)')
+    .option('--queue <url>', 'postgres://… to share connectors and runs with other serve and worker processes (runs then go to `acsync worker`; env ACSYNC_QUEUE)')
     .option('--token-file <file>', 'file holding the bearer token the API requires (or env ACSYNC_API_TOKEN)')
     .option('--webhook <url>', "receives every connector's failed and partial runs, and its recoveries")
     .option('--concurrency <n>', 'runs at once in this process (runs of one account never overlap)', '2')
