@@ -177,6 +177,10 @@ for (const backend of ['embedded', 'postgres'] as const) describe(`the service A
       [{ ...base, destination: 'mysql://x' }, 400, /unsupported destination/],
       [{ ...base, surprise: true }, 400, /surprise|unrecognized/i],
       [{ ...base, webhookUrl: 'file:///etc/passwd' }, 400, /webhookUrl/],
+      [{ ...base, webhookUrl: 'http://169.254.169.254/latest/meta-data/' }, 400, /^webhookUrl: 169\.254\.169\.254, a link-local or unspecified address .*: webhooks may not target it$/],
+      [{ ...base, webhookUrl: 'http://[::ffff:169.254.169.254]/' }, 400, /^webhookUrl: ::ffff:a9fe:a9fe, a link-local/],
+      [{ ...base, webhookUrl: 'https://[fe80::1]:8443/hook' }, 400, /^webhookUrl: fe80::1, a link-local/],
+      [{ ...base, webhookUrl: 'http://0.0.0.0:9000/' }, 400, /^webhookUrl: 0\.0\.0\.0, a link-local or unspecified/],
       [{ ...base, refreshEveryHours: 0 }, 400, /^refreshEveryHours: write a number of hours above 0$/],
       [{ ...base, refreshEveryHours: -24 }, 400, /^refreshEveryHours: write a number of hours above 0$/],
       [{ ...base, refreshEveryHours: { lists: 0 } }, 400, /^refreshEveryHours\.lists: write a number of hours above 0$/],
@@ -228,6 +232,12 @@ for (const backend of ['embedded', 'postgres'] as const) describe(`the service A
     assert.equal(contacts?.rows, sim.account.count('contacts'));
     assert.ok((contacts?.columns.length ?? 0) > 10, 'contacts lists its columns');
     assert.ok((tables.body.find((t) => t.name === 'deals')?.relations.length ?? 0) > 0, 'deals lists its relations');
+
+    const metadata = await call<{ error: string }>('PATCH', `/api/connectors/${connectorId}`, { webhookUrl: 'http://169.254.169.254/' });
+    assert.equal(metadata.status, 400);
+    assert.match(metadata.body.error, /^webhookUrl: 169\.254\.169\.254, a link-local/);
+    const kept = await call<{ webhookUrl: string }>('GET', `/api/connectors/${connectorId}`);
+    assert.equal(kept.body.webhookUrl, `${receiverUrl}/connector`);
   });
 
   test('run now streams its log lines and progress as server-sent events until it ends', { timeout: 60_000 }, async () => {

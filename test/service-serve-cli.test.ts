@@ -3,7 +3,7 @@
  * in-process worker, a clean stop on SIGTERM, and a run stopped by SIGTERM resumed by the next start.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -49,6 +49,14 @@ test('serve refuses to listen beyond loopback without a token, before touching i
   const result = await runCli(['serve', '--host', '0.0.0.0', '--data-dir', join(dir, 'refused')], { ACSYNC_API_TOKEN: '' });
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /needs a bearer token/);
+});
+
+test('serve refuses a --webhook at the metadata address, before touching its data folder', async () => {
+  const dataDir = join(dir, 'metadata');
+  const result = await runCli(['serve', '--port', '0', '--webhook', 'http://169.254.169.254/latest/meta-data/', '--data-dir', dataDir]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /--webhook: 169\.254\.169\.254, a link-local or unspecified address .*: webhooks may not target it/);
+  assert.equal(existsSync(dataDir), false);
 });
 
 test('serve started with only ACSYNC_QUEUE in its environment keeps its connectors in that PostgreSQL', { timeout: 120_000 }, async () => {

@@ -4,6 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import { redactUri } from '../core/secrets.js';
 import { runConnectorJob } from '../service/api/runner.js';
 import { isLoopbackHost, startApiServer } from '../service/api/server.js';
+import { refusedWebhookUrl } from '../service/api/webhook-targets.js';
 import { settleNotifications } from '../service/api/webhooks.js';
 import { DEFAULT_PORT } from '../service/defaults.js';
 import { openService } from '../service/queue/index.js';
@@ -91,11 +92,9 @@ export async function runServe(flags: ServeFlags, logger: Logger): Promise<numbe
 }
 
 function checkWebhook(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return url;
-  } catch {
-    // Said below.
-  }
-  throw new ConfigError(`--webhook must be an http:// or https:// URL (got ${redactUri(url)})`);
+  const protocol = URL.canParse(url) ? new URL(url).protocol : '';
+  if (protocol !== 'http:' && protocol !== 'https:') throw new ConfigError(`--webhook must be an http:// or https:// URL (got ${redactUri(url)})`);
+  const refused = refusedWebhookUrl(url);
+  if (refused) throw new ConfigError(`--webhook: ${refused}`);
+  return url;
 }

@@ -17,6 +17,7 @@ import { destinationKind } from '../../destinations/kinds.js';
 import { refreshIntervals, type RefreshEveryWording } from '../../engine/refresh-every.js';
 import type { JobQueue, Schedule, ServiceDb } from '../jobs.js';
 import { HttpError, notFound } from './errors.js';
+import { refusedWebhookUrl } from './webhook-targets.js';
 import type { ConnectorBody, ConnectorCreateInput, ConnectorUpdateInput, RefreshEveryValue, ScheduleValue } from './schemas.js';
 import type { SecretBox} from './secrets.js';
 import { maskKey } from './secrets.js';
@@ -162,6 +163,14 @@ function checkRefreshEvery(value: RefreshEveryValue | undefined, tables: readonl
   return value ?? null;
 }
 
+/** A webhook URL at a refused literal address is refused here (the schema only knows it is http(s)); names are checked at delivery. */
+function checkWebhookUrl(url: string | null | undefined): string | null {
+  if (!url) return null;
+  const refused = refusedWebhookUrl(url);
+  if (refused) throw new HttpError(400, `webhookUrl: ${refused}`);
+  return url;
+}
+
 function checkTimeZone(zone: string | null | undefined): string | null {
   if (!zone) return null;
   if (!isValidTimeZone(zone)) throw new HttpError(400, `unknown time zone "${zone}": use an IANA name such as America/Sao_Paulo`);
@@ -217,6 +226,7 @@ export async function createConnector(context: ApiContext, input: ConnectorCreat
   const schedule = queueSchedule(input.schedule);
   const destination = await resolveDestination(input.destination, id, context.dataDir);
   const timeZone = checkTimeZone(input.timeZone);
+  const webhookUrl = checkWebhookUrl(input.webhookUrl);
   const refreshEvery = checkRefreshEvery(input.refreshEveryHours, tables);
   const { rows } = await context.db
     .query<ConnectorRow>(
@@ -226,7 +236,7 @@ export async function createConnector(context: ApiContext, input: ConnectorCreat
       [
         id, input.name, baseUrl, accountOf(baseUrl), context.box.encrypt(key), maskKey(key), JSON.stringify(tables),
         context.box.encrypt(destination), redactUri(destination), input.schedule ? JSON.stringify(input.schedule) : null,
-        input.fullRefreshEveryDays ?? null, timeZone, input.webhookUrl ?? null, jsonOrNull(refreshEvery),
+        input.fullRefreshEveryDays ?? null, timeZone, webhookUrl, jsonOrNull(refreshEvery),
       ],
     )
     .catch((error: unknown) => {
@@ -259,6 +269,7 @@ export async function updateConnector(context: ApiContext, id: string, input: Co
     ? await resolveDestination(input.destination, id, context.dataDir)
     : undefined;
   const timeZone = input.timeZone !== undefined ? checkTimeZone(input.timeZone) : before.time_zone;
+  const webhookUrl = input.webhookUrl !== undefined ? checkWebhookUrl(input.webhookUrl) : before.webhook_url;
   // Checked again when only the tables change: a table named in it may have become incremental.
   const refreshEvery = checkRefreshEvery(input.refreshEveryHours !== undefined ? input.refreshEveryHours : before.refresh_every_hours, tables);
   const { rows } = await context.db
@@ -276,7 +287,7 @@ export async function updateConnector(context: ApiContext, id: string, input: Co
         scheduleValue ? JSON.stringify(scheduleValue) : null,
         input.fullRefreshEveryDays !== undefined ? input.fullRefreshEveryDays : before.full_refresh_every_days,
         timeZone,
-        input.webhookUrl !== undefined ? input.webhookUrl : before.webhook_url,
+        webhookUrl,
         jsonOrNull(refreshEvery),
       ],
     )

@@ -50,7 +50,7 @@ const connectorFields = {
   fullRefreshEveryDays: z.number().int().min(1).max(365).nullable().openapi({ description: 'a full pass of incremental tables every N days' }),
   refreshEveryHours: RefreshEveryHours,
   timeZone: z.string().nullable().openapi({ description: 'IANA zone of the account, for naive timestamps', example: 'America/Sao_Paulo' }),
-  webhookUrl: z.url({ protocol: /^https?$/ }).nullable().openapi({ description: 'receives a JSON body when a run fails or ends partial, and on recovery' }),
+  webhookUrl: z.url({ protocol: /^https?$/ }).nullable().openapi({ description: 'receives a JSON body when a run fails or ends partial, and on recovery; link-local and unspecified addresses (169.254.0.0/16, fe80::/10, 0.0.0.0, ::) are refused' }),
 };
 
 export const ConnectorCreate = z

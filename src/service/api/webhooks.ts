@@ -2,10 +2,15 @@
  * Notifications: when a run fails or ends partial, and when a connector's first good run follows a bad one,
  * a JSON body is POSTed to the connector's webhook and to the service's global one (`acsync serve --webhook`).
  * Each delivery is retried with backoff in the background: a slow or dead receiver never holds up a sync.
+ * A target that is a refused address (webhook-targets.ts) fails at once, without a try.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { redact } from '../../core/secrets.js';
 import { USER_AGENT } from '../../core/version.js';
 import type { ServiceDb } from '../jobs.js';
+import { RefusedWebhookTarget, refusedWebhookUrl, refusingLookup, type ResolveAll } from './webhook-targets.js';
 
 export const GLOBAL_WEBHOOK_SETTING = 'webhook_url';
 
@@ -32,6 +37,8 @@ export interface DeliveryOptions {
   readonly attempts?: number;
   readonly firstDelayMs?: number;
   readonly onFailure?: (url: string, message: string) => void;
+  /** How host names are resolved (default the system's, as dns.lookup). */
+  readonly resolveAll?: ResolveAll;
 }
 
 const pending = new Set<Promise<void>>();
@@ -75,20 +82,24 @@ export async function settleNotifications(ms: number): Promise<void> {
 async function deliver(url: string, notification: Notification, options: DeliveryOptions): Promise<void> {
   const attempts = options.attempts ?? 6;
   const body = redact(JSON.stringify(notification));
+  const literal = refusedWebhookUrl(url);
+  if (literal) {
+    options.onFailure?.(url, `webhook ${url} not delivered: ${literal}`);
+    return;
+  }
+  const lookup = refusingLookup(options.resolveAll);
   let delay = options.firstDelayMs ?? 1000;
   let last = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
-        body,
-        signal: AbortSignal.timeout(10_000),
-      });
-      await response.body?.cancel();
-      if (response.ok) return;
-      last = `HTTP ${response.status}`;
+      const status = await post(url, body, lookup);
+      if (status >= 200 && status < 300) return;
+      last = `HTTP ${status}`;
     } catch (error) {
+      if (error instanceof RefusedWebhookTarget) {
+        options.onFailure?.(url, `webhook ${url} not delivered: ${error.message}`);
+        return;
+      }
       last = (error as Error).message;
     }
     if (attempt < attempts) {
@@ -97,4 +108,27 @@ async function deliver(url: string, notification: Notification, options: Deliver
     }
   }
   options.onFailure?.(url, `webhook ${url} not delivered after ${attempts} tries (${last})`);
+}
+
+/**
+ * POSTs `body` and answers the status. node:http rather than fetch: its `lookup` sees the address connected to.
+ * Redirects are not followed (one could lead to a refused address): a 3xx counts as a failed try.
+ */
+function post(url: string, body: string, lookup: LookupFunction): Promise<number> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': USER_AGENT },
+      lookup,
+      signal: AbortSignal.timeout(10_000),
+    }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
