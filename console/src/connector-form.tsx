@@ -3,12 +3,13 @@
  * destination → schedule, full pass and refresh interval → webhook → Save (which starts the first sync and opens its run).
  */
 import { useMemo, useState } from 'preact/hooks';
+import { destinationKind as kindOfUri, type DestinationKind as UriKind } from '../../src/destinations/uri-kind.js';
 import { api, type CatalogTable, type Connector, type ConnectorCreate, type Schedule, type TestResult } from './api.js';
 import { parseRefreshEveryText, refreshEveryText } from './schedule.js';
 import { ErrorBox, Loading, go, messageOf, useLoad } from './ui.js';
 
 type Mode = 'full' | 'incremental';
-type DestinationKind = 'default' | 'duckdb' | 'postgres' | 'parquet' | 's3';
+type DestinationKind = 'default' | UriKind;
 type ScheduleKind = 'manual' | 'minutes' | 'hours' | 'cron';
 
 const DESTINATIONS: { kind: DestinationKind; label: string; placeholder: string; hint: string }[] = [
@@ -19,12 +20,10 @@ const DESTINATIONS: { kind: DestinationKind; label: string; placeholder: string;
   { kind: 's3', label: 'S3', placeholder: 's3://bucket/prefix', hint: 's3://bucket/prefix (credentials from the AWS_* variables where the service runs)' },
 ];
 
+/** The saved destination's kind; the service accepted it, so an unknown form can only be a file the console shows as DuckDB. */
 function destinationKind(destination: string | undefined): DestinationKind {
   if (!destination) return 'default';
-  if (destination.startsWith('s3://')) return 's3';
-  if (destination.startsWith('parquet:')) return 'parquet';
-  if (/^postgres/.test(destination)) return 'postgres';
-  return 'duckdb';
+  return kindOfUri(destination)?.kind ?? 'duckdb';
 }
 
 function scheduleKind(schedule: Schedule | undefined): ScheduleKind {

@@ -1,24 +1,13 @@
 /**
- * Which destination a URI names, told from its form alone (nothing opened, nothing loaded): the one place that
- * reads the URI forms listed in ./index.ts; and where a reader of the copy finds its tables.
+ * Which destination a URI names (./uri-kind.ts, re-exported) and where a reader of the copy finds its tables.
  */
 import { basename, extname } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { redactUri } from '../core/secrets.js';
 import { parsePostgresUri, postgresOptionsFromEnv } from './postgres-options.js';
+import { destinationKind } from './uri-kind.js';
 
-export type DestinationKind = 'duckdb' | 'parquet' | 's3' | 'postgres';
-
-/** The kind of destination and the rest of the URI (the file, folder or URI itself), or undefined if unknown. */
-export function destinationKind(uri: string): { readonly kind: DestinationKind; readonly target: string } | undefined {
-  const value = uri.trim();
-  if (value.startsWith('duckdb:')) return { kind: 'duckdb', target: value.slice('duckdb:'.length) };
-  if (/\.(duckdb|db)$/i.test(value) && !value.includes('://')) return { kind: 'duckdb', target: value };
-  if (value.startsWith('parquet:')) return { kind: 'parquet', target: value.slice('parquet:'.length) };
-  if (value.startsWith('s3://')) return { kind: 's3', target: value };
-  if (/^postgres(ql)?:\/\//i.test(value) || value === 'postgres' || value === 'postgresql') return { kind: 'postgres', target: value };
-  return undefined;
-}
+export { destinationKind, type DestinationKind } from './uri-kind.js';
 
 /** Where a reader (dbt, a BI tool) finds the tables of the copy at `uri`: the database (catalog) and schema. */
 export interface TablesLocation {
