@@ -198,6 +198,20 @@ describe('the console', () => {
     for (const table of ['contacts', 'contacts_tags']) assert.match(record, new RegExp(`^${table}\\s+\\w+\\s+success\\s`, 'm'), record);
     assert.match(await page.locator('article.run .figures').innerText(), /2 tables not due/);
     await shot(page, 'console-run-not-due');
+
+    // The Tables tab says when each table left out is next read: the time the run gave it.
+    const runId = /#\/c\/[^/]+\/runs\/([^/]+)$/.exec(page.url())?.[1] ?? '';
+    const run = await api<{ tables: { table: string; notDueUntil?: string }[] }>(`/api/connectors/${connectorId}/runs/${runId}`);
+    await page.getByRole('link', { name: 'Tables' }).click();
+    const summary = (name: string) => page.locator('details.table-card', { has: page.locator('strong', { hasText: new RegExp(`^${name}$`) }) }).locator('summary');
+    for (const name of ['lists', 'users']) {
+      assert.match(await summary(name).innerText(), /next read after .+ \(refresh interval\)/, name);
+      const until = run.tables.find((t) => t.table === name)?.notDueUntil;
+      assert.ok(until, `the run left ${name} out`);
+      assert.equal(await summary(name).locator('.not-due time').getAttribute('datetime'), until, name);
+    }
+    for (const name of ['contacts', 'contacts_tags']) assert.doesNotMatch(await summary(name).innerText(), /next read after/, name);
+    await shot(page, 'console-tables-not-due');
   });
 
   test('on a phone-sized screen the connector page works', async () => {

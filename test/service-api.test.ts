@@ -146,6 +146,9 @@ for (const backend of ['embedded', 'postgres'] as const) describe(`the service A
     const properties = (name: string) => Object.keys((doc.components.schemas[name] as { properties: Record<string, unknown> }).properties);
     for (const schema of ['Connector', 'ConnectorCreate', 'ConnectorUpdate']) assert.ok(properties(schema).includes('refreshEveryHours'), schema);
     assert.ok(properties('RunTable').includes('notDueUntil'), 'RunTable.notDueUntil');
+    // ConnectorTable extends CatalogTable: its own properties are in the second part of its allOf.
+    const connectorTable = doc.components.schemas.ConnectorTable as { allOf: { properties?: Record<string, unknown> }[] };
+    assert.ok(connectorTable.allOf.some((part) => part.properties && 'notDueUntil' in part.properties), 'ConnectorTable.notDueUntil');
   });
 
   test('testing a key with one permission area denied names the tables, the permission and where to grant it', { timeout: 60_000 }, async () => {

@@ -1,4 +1,4 @@
-/** A connector's tables: the relationship diagram, each table's columns and descriptions, rows at the destination. */
+/** A connector's tables: the relationship diagram, each table's columns and descriptions, rows at the destination, when a table not due is next read. */
 import { useState } from 'preact/hooks';
 import { api } from './api.js';
 import { Empty, ErrorBox, Loading, When, number, useLoad } from './ui.js';
@@ -21,6 +21,7 @@ export function TablesTab({ connectorId }: { connectorId: string }) {
         <details key={table.name} class="table-card">
           <summary>
             <strong>{table.name}</strong> <span class="muted small">{table.mode}</span>
+            {table.notDueUntil !== null && <span class="muted small not-due">next read after <time dateTime={table.notDueUntil} title={table.notDueUntil}>{new Date(table.notDueUntil).toLocaleString()}</time> (refresh interval)</span>}
             <span class="rows">{table.rows === null ? <span class="muted">not synced yet</span> : <>{number(table.rows)} rows <span class="muted small">(<When at={table.countedAt} />)</span></>}</span>
           </summary>
           <p>{table.description}</p>

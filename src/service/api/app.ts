@@ -12,6 +12,7 @@ import { TABLES, getTable, type TableDef } from '../../catalog/index.js';
 import { redact } from '../../core/secrets.js';
 import { VERSION } from '../../core/version.js';
 import { ConfigError } from '../../core/errors.js';
+import { refreshNotDue } from '../../engine/cursor.js';
 import { HttpError } from './errors.js';
 import {
   checkKey,
@@ -23,6 +24,7 @@ import {
   iso,
   listConnectors,
   openSecrets,
+  refreshEveryOf,
   resolveTables,
   setPaused,
   updateConnector,
@@ -210,17 +212,21 @@ export function createApp(options: AppOptions): OpenAPIHono {
     }),
     async (c) => {
       const row = await getConnectorRow(db, c.req.valid('param').id);
-      const { rows } = await db.query<{ table_name: string; rows: number | string; counted_at: Date | string }>(
-        'SELECT table_name, rows, counted_at FROM acsync_row_counts WHERE connector_id = $1',
+      const { rows } = await db.query<{ table_name: string; rows: number | string; counted_at: Date | string; last_full_at: Date | string | null }>(
+        'SELECT table_name, rows, counted_at, last_full_at FROM acsync_row_counts WHERE connector_id = $1',
         [row.id],
       );
       const counts = new Map(rows.map((r) => [r.table_name, r]));
+      const intervals = refreshEveryOf(row.refresh_every_hours, row.tables);
       return c.json(
         row.tables.flatMap(({ name, mode }) => {
           const table = getTable(name);
           if (!table) return [];
           const count = counts.get(name);
-          return [{ ...catalogTable(table), mode, rows: count ? Number(count.rows) : null, countedAt: count ? iso(count.counted_at) : null }];
+          // The rule a run applies (engine/cursor.ts), on the last full pass seen after the latest run.
+          const lastFullAt = count ? iso(count.last_full_at) : null;
+          const notDueUntil = mode === 'full' && lastFullAt ? refreshNotDue({ mode, lastFullAt }, intervals.get(name)) ?? null : null;
+          return [{ ...catalogTable(table), mode, rows: count ? Number(count.rows) : null, countedAt: count ? iso(count.counted_at) : null, notDueUntil }];
         }),
         200,
       );

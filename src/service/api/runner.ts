@@ -12,7 +12,7 @@ import { runSync, type RunOutcome } from '../../engine/run.js';
 import type { SyncEvent } from '../../engine/sync.js';
 import type { RunJob, RunJobHandler, ServiceDb } from '../jobs.js';
 import { openSecrets, refreshEveryOf, type ConnectorRow } from './connectors.js';
-import { countRows } from './row-counts.js';
+import { readTableFacts } from './row-counts.js';
 import type { RunProgressBody, RunTableBody } from './schemas.js';
 import type { SecretBox } from './secrets.js';
 import { eventOf, globalWebhook, notify, type DeliveryOptions } from './webhooks.js';
@@ -156,13 +156,14 @@ async function runJob(options: RunnerOptions, job: RunJob, signal: AbortSignal):
 async function recordRowCounts(options: RunnerOptions, connector: ConnectorRow, say: (level: 'warn', message: string) => void): Promise<void> {
   try {
     const { destination } = openSecrets(options.box, connector);
-    const counts = await countRows(destination, connector.tables.map((t) => t.name));
+    const facts = await readTableFacts(destination, connector.tables.map((t) => t.name));
     await options.db.transaction(async (tx) => {
-      for (const [table, rows] of counts) {
+      for (const [table, { rows, lastFullAt }] of facts) {
         await tx.query(
-          `INSERT INTO acsync_row_counts (connector_id, table_name, rows, counted_at) VALUES ($1, $2, $3, now())
-           ON CONFLICT (connector_id, table_name) DO UPDATE SET rows = EXCLUDED.rows, counted_at = EXCLUDED.counted_at`,
-          [connector.id, table, rows],
+          `INSERT INTO acsync_row_counts (connector_id, table_name, rows, counted_at, last_full_at) VALUES ($1, $2, $3, now(), $4)
+           ON CONFLICT (connector_id, table_name) DO UPDATE SET rows = EXCLUDED.rows, counted_at = EXCLUDED.counted_at,
+             last_full_at = EXCLUDED.last_full_at`,
+          [connector.id, table, rows, lastFullAt],
         );
       }
     });

@@ -63,6 +63,8 @@ const STATEMENTS = [
   )`,
   // Added later: databases made before it gain it here (hours, or an object of table → hours; NULL: every run).
   'ALTER TABLE acsync_connectors ADD COLUMN IF NOT EXISTS refresh_every_hours jsonb',
+  // Each table's last full pass at the destination, read with its rows: when a refresh interval makes it due.
+  'ALTER TABLE acsync_row_counts ADD COLUMN IF NOT EXISTS last_full_at timestamptz',
 ];
 
 /** Creates the API half's tables where missing. */

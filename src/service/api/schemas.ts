@@ -171,6 +171,9 @@ export const ConnectorTable = CatalogTable.extend({
   mode: z.enum(['full', 'incremental']),
   rows: z.number().nullable().openapi({ description: 'rows at the destination, as counted after the last run; null before' }),
   countedAt: z.string().nullable(),
+  notDueUntil: z.string().nullable().openapi({
+    description: "a table read whole whose last full pass is younger than the connector's refreshEveryHours: runs leave it out until this time; null: the next run reads it",
+  }),
 }).openapi('ConnectorTable');
 
 export const LogLine = z.object({ seq: z.number(), at: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string() }).openapi('LogLine');
