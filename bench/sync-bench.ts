@@ -93,8 +93,10 @@ async function runSync(url: string, key: string, dest: string): Promise<Summary>
       else if (entry.level !== 'info') process.stderr.write(`${String(entry.level)}: ${String(entry.message)}\n`);
     }
   });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0 || !summary) throw new Error(`acsync sync exited with ${code}`);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.on('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
+  });
+  if (code !== 0 || !summary) throw new Error(`acsync sync ${signal ? `was ended by ${signal}` : `exited with ${code}`}`);
   return memory ? { ...summary, memory } : summary;
 }
 
