@@ -11,6 +11,7 @@ import { splitLakeUri } from './lake-uri.js';
 import { parsePostgresUri, postgresOptionsFromEnv } from './postgres-options.js';
 import { LakeReader } from './readback-lake.js';
 import { DuckDbReader, PostgresReader } from './readback-sql.js';
+import { destinationKind } from './uri-kind.js';
 import type { DestinationReader } from './readback-common.js';
 
 export type { DestinationReader, QueryResult } from './readback-common.js';
@@ -18,19 +19,25 @@ export type { DestinationReader, QueryResult } from './readback-common.js';
 /** A reader for a destination URI, as `sync --dest` takes it. Nothing is opened yet. */
 export function openReader(uri: string): DestinationReader {
   const value = uri.trim();
-  if (value.startsWith('duckdb:')) return new DuckDbReader(value.slice('duckdb:'.length));
-  if (/\.(duckdb|db)$/i.test(value) && !value.includes('://')) return new DuckDbReader(value);
-  if (value.startsWith('parquet:')) {
-    const { location } = splitLakeUri(value.slice('parquet:'.length), ['keep'], 'parquet:<dir>');
-    if (!location) throw new ConfigError('the parquet destination needs a directory: --dest parquet:<dir>');
-    return LakeReader.local(location, value);
+  const destination = destinationKind(value);
+  switch (destination?.kind) {
+    case 'duckdb':
+      return new DuckDbReader(destination.target);
+    case 'parquet': {
+      const { location } = splitLakeUri(destination.target, ['keep'], 'parquet:<dir>');
+      if (!location) throw new ConfigError('the parquet destination needs a directory: --dest parquet:<dir>');
+      return LakeReader.local(location, value);
+    }
+    case 's3':
+      return LakeReader.s3(value);
+    case 'postgres':
+      // A bare `postgres` takes its connection from the PG* environment, as sync does.
+      return new PostgresReader(/:\/\//.test(value) ? parsePostgresUri(value) : postgresOptionsFromEnv());
+    default:
+      throw new ConfigError(
+        `unsupported destination "${redactUri(value)}": use duckdb:<file>, parquet:<dir>, s3://<bucket>/<prefix> or postgres://…, as sync --dest takes it`,
+      );
   }
-  if (value.startsWith('s3://')) return LakeReader.s3(value);
-  if (/^postgres(ql)?:\/\//i.test(value)) return new PostgresReader(parsePostgresUri(value));
-  if (value === 'postgres' || value === 'postgresql') return new PostgresReader(postgresOptionsFromEnv());
-  throw new ConfigError(
-    `unsupported destination "${redactUri(value)}": use duckdb:<file>, parquet:<dir>, s3://<bucket>/<prefix> or postgres://…, as sync --dest takes it`,
-  );
 }
 
 /** Opens a reader, runs `work` with it, and closes it whatever happens. */
