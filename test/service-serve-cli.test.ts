@@ -59,6 +59,22 @@ test('serve refuses a --webhook at the metadata address, before touching its dat
   assert.equal(existsSync(dataDir), false);
 });
 
+test('serve and worker refuse a queue that is not a PostgreSQL URL, the password redacted, before touching anything', async () => {
+  const dataDir = join(dir, 'not-postgres');
+  for (const [args, env] of [
+    [['serve', '--port', '0', '--queue', 'mysql://sync:hunter2@db.example/acsync', '--data-dir', dataDir], {}],
+    [['serve', '--port', '0', '--data-dir', dataDir], { ACSYNC_QUEUE: 'mysql://sync:hunter2@db.example/acsync' }],
+    [['worker', '--queue', 'mysql://sync:hunter2@db.example/acsync'], {}],
+  ] as const) {
+    const result = await runCli([...args], env);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /--queue must be a PostgreSQL URL \(postgres:\/\/user:password@host:port\/database\); got mysql:\/\//);
+    assert.doesNotMatch(result.stderr, /hunter2/);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  }
+  assert.equal(existsSync(dataDir), false);
+});
+
 test('serve started with only ACSYNC_QUEUE in its environment keeps its connectors in that PostgreSQL', { timeout: 120_000 }, async () => {
   const postgres = await startPostgres();
   const serve = await startServe(join(dir, 'env-queue'), { ACSYNC_QUEUE: postgres.url });

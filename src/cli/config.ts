@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { TABLES, getTable, type ReplicationMode, type TableDef } from '../catalog/index.js';
 import { MAX_REQUESTS_PER_SECOND } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
-import { registerSecret } from '../core/secrets.js';
+import { redactUri, registerSecret } from '../core/secrets.js';
+import { isPostgresUrl } from '../destinations/uri-kind.js';
 import { normalizeBaseUrl } from '../activecampaign/url.js';
 import { isValidTimeZone } from '../core/time-zone.js';
 import { refreshIntervals, type RefreshEverySetting, type RefreshEveryWording } from '../engine/refresh-every.js';
@@ -188,9 +189,16 @@ export function parsePositiveNumber(value: string | undefined, flag: string, max
   return n;
 }
 
-/** The service database of `serve` and `worker`: `--queue`, else env ACSYNC_QUEUE (set but empty counts as unset). */
+/**
+ * The service database of `serve` and `worker`: `--queue`, else env ACSYNC_QUEUE (set but empty counts as unset);
+ * refused unless it is a PostgreSQL URL.
+ */
 export function queueUrl(flag: string | undefined, env = process.env): string | undefined {
-  return flag ?? (env.ACSYNC_QUEUE || undefined);
+  const url = flag ?? (env.ACSYNC_QUEUE || undefined);
+  if (url !== undefined && !isPostgresUrl(url)) {
+    throw new ConfigError(`--queue must be a PostgreSQL URL (postgres://user:password@host:port/database); got ${redactUri(url)}`);
+  }
+  return url;
 }
 
 /** Checks an IANA zone name early, so a typo does not surface as wrong timestamps. */

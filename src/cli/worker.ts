@@ -13,7 +13,7 @@ import { MASTER_KEY_FILE } from '../service/api/secrets.js';
 import { prepareApi } from '../service/api/server.js';
 import type { RunJobHandler, ServiceDb } from '../service/jobs.js';
 import { DEFAULT_DATA_DIR, DEFAULT_QUEUE_TIMING } from '../service/defaults.js';
-import { isPostgresUrl, openService } from '../service/queue/index.js';
+import { openService } from '../service/queue/index.js';
 import { parsePositiveNumber, queueUrl } from './config.js';
 import { EXIT } from './exit.js';
 import type { Logger } from './log.js';
@@ -44,7 +44,6 @@ interface HandlerModule {
 export async function runWorker(flags: WorkerFlags, logger: Logger): Promise<number> {
   const queue = queueUrl(flags.queue);
   if (!queue) throw new ConfigError('acsync worker needs --queue postgres://… (or ACSYNC_QUEUE): the database shared with acsync serve --queue');
-  if (!isPostgresUrl(queue)) throw new ConfigError('--queue must be a PostgreSQL URL (postgres://user:password@host:port/database)');
   const concurrency = parsePositiveNumber(flags.concurrency, '--concurrency') ?? 1;
   if (!Number.isInteger(concurrency)) throw new ConfigError(`--concurrency must be a whole number (got ${flags.concurrency})`);
   const leaseSeconds = parsePositiveNumber(flags.lease, '--lease') ?? DEFAULT_QUEUE_TIMING.leaseSeconds;

@@ -12,6 +12,11 @@ export function destinationKind(uri: string): { readonly kind: DestinationKind; 
   if (/\.(duckdb|db)$/i.test(value) && !value.includes('://')) return { kind: 'duckdb', target: value };
   if (value.startsWith('parquet:')) return { kind: 'parquet', target: value.slice('parquet:'.length) };
   if (value.startsWith('s3://')) return { kind: 's3', target: value };
-  if (/^postgres(ql)?:\/\//i.test(value) || value === 'postgres' || value === 'postgresql') return { kind: 'postgres', target: value };
+  if (isPostgresUrl(value) || value === 'postgres' || value === 'postgresql') return { kind: 'postgres', target: value };
   return undefined;
+}
+
+/** Whether `value` is a PostgreSQL connection URL (postgres:// or postgresql://). */
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
 }

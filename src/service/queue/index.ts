@@ -4,6 +4,8 @@
  * PostgreSQL in this process: nothing to install, the same job model, one process).
  */
 import { join } from 'node:path';
+import { ConfigError } from '../../core/errors.js';
+import { isPostgresUrl } from '../../destinations/uri-kind.js';
 import type { JobQueue, ServiceDb } from '../jobs.js';
 import { inProcessAccountLocks, postgresAccountLocks } from './account-locks.js';
 import { openEmbeddedDb, openPostgresDb, type OpenDb } from './database.js';
@@ -37,14 +39,10 @@ export function embeddedDbDirectory(dataDir: string): string {
   return join(dataDir, 'db');
 }
 
-export function isPostgresUrl(value: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(value);
-}
-
 export async function openService(options: ServiceOptions): Promise<Service> {
   const timing: QueueTiming = { ...DEFAULT_QUEUE_TIMING, ...options.timing };
   if (options.queue !== undefined && !isPostgresUrl(options.queue)) {
-    throw new Error('the queue must be a PostgreSQL URL (postgres://user:password@host:port/database)');
+    throw new ConfigError('the queue must be a PostgreSQL URL (postgres://user:password@host:port/database)');
   }
   const db: OpenDb = options.queue !== undefined ? openPostgresDb(options.queue) : await openEmbeddedDb(embeddedDbDirectory(options.dataDir));
   let jobs: PgBossJobQueue;
