@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { isRefusedAddress, refusedWebhookUrl, refusingLookup, type ResolveAll } from '../src/service/api/webhook-targets.js';
-import { notify, type Notification } from '../src/service/api/webhooks.js';
+import { notify, shownUrl, type Notification } from '../src/service/api/webhooks.js';
 
 const NOTIFICATION: Notification = {
   event: 'run.failed',
@@ -85,12 +85,12 @@ test('delivery to a name resolving to the metadata address fails once with the r
         attempts: 4, firstDelayMs: 10, resolveAll: hostile, onFailure: (_url, message) => resolve(void failures.push(message)),
       });
     });
-    assert.deepEqual(failures, [`webhook http://metadata.example:${port}/hook not delivered: metadata.example resolves to 169.254.169.254, a link-local or unspecified address (such as the cloud metadata service at 169.254.169.254): webhooks may not target it`]);
+    assert.deepEqual(failures, [`webhook http://metadata.example:${port}/… not delivered: metadata.example resolves to 169.254.169.254, a link-local or unspecified address (such as the cloud metadata service at 169.254.169.254): webhooks may not target it`]);
     assert.equal(hostile.calls, 1, 'no retry');
 
     // A target saved before the check existed is refused at delivery too.
     const literal = await new Promise<string>((resolve) => notify(['http://169.254.169.254/latest'], NOTIFICATION, { onFailure: (_url, message) => resolve(message) }));
-    assert.match(literal, /^webhook http:\/\/169\.254\.169\.254\/latest not delivered: 169\.254\.169\.254, a link-local/);
+    assert.match(literal, /^webhook http:\/\/169\.254\.169\.254\/… not delivered: 169\.254\.169\.254, a link-local/);
     assert.deepEqual(received, []);
 
     await new Promise<void>((resolve, reject) => {
@@ -99,6 +99,21 @@ test('delivery to a name resolving to the metadata address fails once with the r
     });
     assert.equal(received.length, 1);
     assert.deepEqual(JSON.parse(received[0] ?? 'null'), NOTIFICATION);
+  } finally {
+    await new Promise((resolve) => receiver.close(resolve));
+  }
+});
+
+test('a failed delivery is reported without the URL\'s path and query, which carry a chat webhook\'s credential', async () => {
+  const receiver = createServer((request, response) => response.writeHead(500).end());
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const port = (receiver.address() as AddressInfo).port;
+  try {
+    const url = `http://127.0.0.1:${port}/services/T0001/B0002/s3cr3tT0ken?sig=abc`;
+    const message = await new Promise<string>((resolve) => notify([url], NOTIFICATION, { attempts: 2, firstDelayMs: 10, onFailure: (_url, text) => resolve(text) }));
+    assert.equal(message, `webhook http://127.0.0.1:${port}/… not delivered after 2 tries (HTTP 500)`);
+    assert.equal(shownUrl(`http://127.0.0.1:${port}/`), `http://127.0.0.1:${port}`);
+    assert.equal(shownUrl('not a url'), 'webhook URL');
   } finally {
     await new Promise((resolve) => receiver.close(resolve));
   }

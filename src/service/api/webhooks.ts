@@ -84,7 +84,7 @@ async function deliver(url: string, notification: Notification, options: Deliver
   const body = redact(JSON.stringify(notification));
   const literal = refusedWebhookUrl(url);
   if (literal) {
-    options.onFailure?.(url, `webhook ${url} not delivered: ${literal}`);
+    options.onFailure?.(url, `webhook ${shownUrl(url)} not delivered: ${literal}`);
     return;
   }
   const lookup = refusingLookup(options.resolveAll);
@@ -97,7 +97,7 @@ async function deliver(url: string, notification: Notification, options: Deliver
       last = `HTTP ${status}`;
     } catch (error) {
       if (error instanceof RefusedWebhookTarget) {
-        options.onFailure?.(url, `webhook ${url} not delivered: ${error.message}`);
+        options.onFailure?.(url, `webhook ${shownUrl(url)} not delivered: ${error.message}`);
         return;
       }
       last = (error as Error).message;
@@ -107,7 +107,7 @@ async function deliver(url: string, notification: Notification, options: Deliver
       delay *= 2;
     }
   }
-  options.onFailure?.(url, `webhook ${url} not delivered after ${attempts} tries (${last})`);
+  options.onFailure?.(url, `webhook ${shownUrl(url)} not delivered after ${attempts} tries (${shownUrlsIn(last, url)})`);
 }
 
 /**
@@ -131,4 +131,19 @@ function post(url: string, body: string, lookup: LookupFunction): Promise<number
     request.on('error', reject);
     request.end(body);
   });
+}
+
+/**
+ * A webhook URL as warnings show it: scheme, host and port only. The path and query of a chat service's incoming
+ * webhook are its credential (whoever has them can post), and warnings reach run logs and the console.
+ */
+export function shownUrl(url: string): string {
+  if (!URL.canParse(url)) return 'webhook URL';
+  const parsed = new URL(url);
+  return parsed.pathname === '/' && !parsed.search ? parsed.origin : `${parsed.origin}/…`;
+}
+
+/** An error text with the URL in it (a network error may quote it) shown as `shownUrl`. */
+function shownUrlsIn(text: string, url: string): string {
+  return text.split(url).join(shownUrl(url));
 }
