@@ -239,8 +239,14 @@ for (const backend of ['embedded', 'postgres'] as const) describe(`the service A
     const metadata = await call<{ error: string }>('PATCH', `/api/connectors/${connectorId}`, { webhookUrl: 'http://169.254.169.254/' });
     assert.equal(metadata.status, 400);
     assert.match(metadata.body.error, /^webhookUrl: 169\.254\.169\.254, a link-local/);
+    // Shown without its path (a chat webhook's path is its credential); sent back as shown, the saved URL stays:
+    // the failing run's notification below still reaches /connector.
     const kept = await call<{ webhookUrl: string }>('GET', `/api/connectors/${connectorId}`);
-    assert.equal(kept.body.webhookUrl, `${receiverUrl}/connector`);
+    assert.equal(kept.body.webhookUrl, `${receiverUrl}/…`);
+    assert.ok(!JSON.stringify(kept.body).includes(`${receiverUrl}/connector`), 'the path is not shown');
+    const resent = await call<{ webhookUrl: string }>('PATCH', `/api/connectors/${connectorId}`, { webhookUrl: kept.body.webhookUrl });
+    assert.equal(resent.status, 200, JSON.stringify(resent.body));
+    assert.equal(resent.body.webhookUrl, `${receiverUrl}/…`);
   });
 
   test('run now streams its log lines and progress as server-sent events until it ends', { timeout: 60_000 }, async () => {

@@ -9,8 +9,8 @@ import type { LookupAddress } from 'node:dns';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { isRefusedAddress, refusedWebhookUrl, refusingLookup, type ResolveAll } from '../src/service/api/webhook-targets.js';
-import { notify, shownUrl, type Notification } from '../src/service/api/webhooks.js';
+import { isRefusedAddress, refusedWebhookUrl, refusingLookup, shownUrl, type ResolveAll } from '../src/service/api/webhook-targets.js';
+import { notify, type Notification } from '../src/service/api/webhooks.js';
 
 const NOTIFICATION: Notification = {
   event: 'run.failed',

@@ -221,7 +221,7 @@ function ConnectorForm({ catalog, existing }: { catalog: CatalogTable[]; existin
       <fieldset>
         <legend>5. Notifications</legend>
         <label>Webhook URL <input name="webhook" type="url" value={webhook} onInput={(e) => setWebhook(e.currentTarget.value)} placeholder="https://hooks.example.com/acsync" /></label>
-        <p class="hint">Receives a JSON body when a run fails or ends partial, and when the connector recovers.</p>
+        <p class="hint">Receives a JSON body when a run fails or ends partial, and when the connector recovers.{existing?.webhookUrl && ' A saved URL is shown without its path (it may be a credential): leave it to keep it.'}</p>
       </fieldset>
 
       {saveError && <ErrorBox message={saveError} />}

@@ -17,7 +17,7 @@ import { destinationKind } from '../../destinations/kinds.js';
 import { refreshIntervals, type RefreshEveryWording } from '../../engine/refresh-every.js';
 import type { JobQueue, Schedule, ServiceDb } from '../jobs.js';
 import { HttpError, notFound } from './errors.js';
-import { refusedWebhookUrl } from './webhook-targets.js';
+import { refusedWebhookUrl, shownUrl } from './webhook-targets.js';
 import type { ConnectorBody, ConnectorCreateInput, ConnectorUpdateInput, RefreshEveryValue, ScheduleValue } from './schemas.js';
 import type { SecretBox} from './secrets.js';
 import { maskKey } from './secrets.js';
@@ -201,7 +201,7 @@ function toBody(row: ConnectorRow, lastRun: ConnectorBody['lastRun']): Connector
     fullRefreshEveryDays: row.full_refresh_every_days,
     refreshEveryHours: row.refresh_every_hours ?? null,
     timeZone: row.time_zone,
-    webhookUrl: row.webhook_url,
+    webhookUrl: row.webhook_url === null ? null : shownUrl(row.webhook_url),
     paused: row.paused,
     createdAt: iso(row.created_at) as string,
     updatedAt: iso(row.updated_at) as string,
@@ -269,7 +269,10 @@ export async function updateConnector(context: ApiContext, id: string, input: Co
     ? await resolveDestination(input.destination, id, context.dataDir)
     : undefined;
   const timeZone = input.timeZone !== undefined ? checkTimeZone(input.timeZone) : before.time_zone;
-  const webhookUrl = input.webhookUrl !== undefined ? checkWebhookUrl(input.webhookUrl) : before.webhook_url;
+  // The URL as shown (path hidden) sent back unchanged keeps the saved one, as the destination does.
+  const webhookUrl = input.webhookUrl !== undefined && !(before.webhook_url !== null && input.webhookUrl === shownUrl(before.webhook_url))
+    ? checkWebhookUrl(input.webhookUrl)
+    : before.webhook_url;
   // Checked again when only the tables change: a table named in it may have become incremental.
   const refreshEvery = checkRefreshEvery(input.refreshEveryHours !== undefined ? input.refreshEveryHours : before.refresh_every_hours, tables);
   const { rows } = await context.db

@@ -121,7 +121,7 @@ export const Connector = z
     fullRefreshEveryDays: z.number().nullable(),
     refreshEveryHours: RefreshEveryHours,
     timeZone: z.string().nullable(),
-    webhookUrl: z.string().nullable(),
+    webhookUrl: z.string().nullable().openapi({ description: 'scheme, host and port only (http://host:port/…): the path may be a credential; sent back unchanged, it keeps the saved URL' }),
     paused: z.boolean(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -63,3 +63,13 @@ export function refusingLookup(resolveAll: ResolveAll = systemLookup): LookupFun
     });
   };
 }
+
+/**
+ * A webhook URL as the API and warnings show it: scheme, host and port only. The path and query of a chat service's
+ * incoming webhook are its credential (whoever has them can post), and these reach run logs and the console.
+ */
+export function shownUrl(url: string): string {
+  if (!URL.canParse(url)) return 'webhook URL';
+  const parsed = new URL(url);
+  return parsed.pathname === '/' && !parsed.search ? parsed.origin : `${parsed.origin}/…`;
+}

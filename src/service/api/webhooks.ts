@@ -10,7 +10,7 @@ import type { LookupFunction } from 'node:net';
 import { redact } from '../../core/secrets.js';
 import { USER_AGENT } from '../../core/version.js';
 import type { ServiceDb } from '../jobs.js';
-import { RefusedWebhookTarget, refusedWebhookUrl, refusingLookup, type ResolveAll } from './webhook-targets.js';
+import { RefusedWebhookTarget, refusedWebhookUrl, refusingLookup, shownUrl, type ResolveAll } from './webhook-targets.js';
 
 export const GLOBAL_WEBHOOK_SETTING = 'webhook_url';
 
@@ -131,16 +131,6 @@ function post(url: string, body: string, lookup: LookupFunction): Promise<number
     request.on('error', reject);
     request.end(body);
   });
-}
-
-/**
- * A webhook URL as warnings show it: scheme, host and port only. The path and query of a chat service's incoming
- * webhook are its credential (whoever has them can post), and warnings reach run logs and the console.
- */
-export function shownUrl(url: string): string {
-  if (!URL.canParse(url)) return 'webhook URL';
-  const parsed = new URL(url);
-  return parsed.pathname === '/' && !parsed.search ? parsed.origin : `${parsed.origin}/…`;
 }
 
 /** An error text with the URL in it (a network error may quote it) shown as `shownUrl`. */
