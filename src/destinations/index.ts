@@ -9,7 +9,7 @@
 import { ConfigError } from '../core/errors.js';
 import { destinationKind } from './kinds.js';
 import { redactUri } from '../core/secrets.js';
-import { parsePostgresUri, postgresOptionsFromEnv, type PostgresOptions } from './postgres-options.js';
+import { postgresOptionsOf, type PostgresOptions } from './postgres-options.js';
 import type { Destination } from '../core/contract.js';
 
 export type { Destination } from '../core/contract.js';
@@ -20,7 +20,7 @@ export async function openDestination(uri: string): Promise<Destination> {
     case 'duckdb': return duckdb(named.target);
     case 'parquet': return (await import('./lake-uri.js')).parquetDestinationFromUri(named.target);
     case 's3': return (await import('./lake-uri.js')).s3DestinationFromUri(named.target);
-    case 'postgres': return postgres(/:\/\//.test(named.target) ? parsePostgresUri(named.target) : postgresOptionsFromEnv());
+    case 'postgres': return postgres(postgresOptionsOf(named.target));
     case undefined: throw new ConfigError(
       `unsupported destination "${redactUri(uri.trim())}": use duckdb:<file>, parquet:<dir>, s3://<bucket>/<prefix>, `
       + 'postgres://user:password@host:port/database[?schema=name] or postgres (from the PG* variables), '

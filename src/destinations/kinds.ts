@@ -4,7 +4,7 @@
 import { basename, extname } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { redactUri } from '../core/secrets.js';
-import { parsePostgresUri, postgresOptionsFromEnv } from './postgres-options.js';
+import { postgresOptionsOf } from './postgres-options.js';
 import { destinationKind } from './uri-kind.js';
 
 export { destinationKind, type DestinationKind } from './uri-kind.js';
@@ -23,7 +23,7 @@ export function tablesLocation(uri: string): TablesLocation {
     // DuckDB names an attached file's catalog after the file.
     case 'duckdb': return { database: basename(named.target, extname(named.target)), schema: 'main' };
     case 'postgres': {
-      const options = /:\/\//.test(named.target) ? parsePostgresUri(named.target) : postgresOptionsFromEnv();
+      const options = postgresOptionsOf(named.target);
       return { database: options.database, schema: options.schema };
     }
     case 'parquet':

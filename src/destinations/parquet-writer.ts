@@ -239,7 +239,7 @@ export class ParquetTableWriter implements TableWriter {
     const column = quoteLiteral(this.table.primaryKey[0]!);
     const reader = await this.destination.exclusive(() => this.connection.runAndReadAll(
       `SELECT file_name, min(TRY_CAST(stats_min_value AS DOUBLE)), max(TRY_CAST(stats_max_value AS DOUBLE))
-       FROM parquet_metadata([${files.map(quoteLiteral).join(', ')}]) WHERE path_in_schema = ${column} GROUP BY file_name`));
+       FROM parquet_metadata(${pathList(files)}) WHERE path_in_schema = ${column} GROUP BY file_name`));
     for (const [file, min, max] of reader.getRows()) {
       // A file without statistics (an empty batch) stays in every part.
       if (typeof min === 'number' && typeof max === 'number') bounds.set(String(file), { min, max });
@@ -257,8 +257,6 @@ export class ParquetTableWriter implements TableWriter {
     const { table, staging, destination, firstKey } = this;
     const columns = table.columns.map((c) => quoteIdentifier(c.name)).join(', ');
     const key = table.primaryKey.map(quoteIdentifier).join(', ');
-    const list = (paths: readonly string[]) => `[${paths.map((p) => quoteLiteral(destination.local(p))).join(', ')}]`;
-    const locals = (paths: readonly string[]) => `[${paths.map(quoteLiteral).join(', ')}]`;
     // The file name column gets a name no catalog column (an API key) can have.
     const numberOf = (prefix: string) => `CAST(regexp_extract(_acsync_file, '${prefix}-(\\d+)\\.parquet$', 1) AS INTEGER)`;
 
@@ -272,7 +270,7 @@ export class ParquetTableWriter implements TableWriter {
     const batches = Array.from({ length: staging.batches }, (_, i) => destination.local(batchFile(table.name, staging.id, i + 1)));
     if (batches.length > 0) {
       sources.push([`${columns}, ${numberOf('batch')} AS _acsync_batch`, batches,
-        (files) => `read_parquet(${locals(files)}, filename = '_acsync_file') WHERE`]);
+        (files) => `read_parquet(${pathList(files)}, filename = '_acsync_file') WHERE`]);
     }
     const bounds = await this.firstKeyBounds(sources.flatMap(([, files]) => files));
     const firstKeys = sources.map(([, files, from]) => `SELECT ${firstKey} FROM ${from(files)} true`).join(' UNION ALL ');
@@ -290,7 +288,7 @@ export class ParquetTableWriter implements TableWriter {
     const parents: string[] = [];
     for (let n = 1; n <= staging.batches; n++) {
       const file = parentsFile(table.name, staging.id, n);
-      if (stagedNames.has(file.slice(file.lastIndexOf('/') + 1))) parents.push(file);
+      if (stagedNames.has(file.slice(file.lastIndexOf('/') + 1))) parents.push(destination.local(file));
     }
     if (parents.length === 0 || !staging.replaceColumn) {
       return { firstKeys, select: (range) => `SELECT ${columns} FROM (${latest(range)}) ORDER BY ${key}` };
@@ -299,7 +297,7 @@ export class ParquetTableWriter implements TableWriter {
     const replaceColumn = quoteIdentifier(staging.replaceColumn);
     // Only the parents of this part's rows are grouped: grouping every listed parent (a million contacts) for each
     // part held a hash table of all of them, the largest thing a merge held at a million contacts.
-    const replaced = `SELECT parent, max(${numberOf('parents')}) AS replaced_in FROM read_parquet(${list(parents)}, filename = '_acsync_file')
+    const replaced = `SELECT parent, max(${numberOf('parents')}) AS replaced_in FROM read_parquet(${pathList(parents)}, filename = '_acsync_file')
       WHERE parent IN (SELECT ${replaceColumn} FROM latest) GROUP BY parent`;
     return {
       firstKeys,
@@ -324,7 +322,7 @@ export class ParquetTableWriter implements TableWriter {
     const columns = this.table.columns.map((c) => quoteIdentifier(c.name)).join(', ');
     // No file at all: the version's columns, without rows.
     if (files.length === 0) return `SELECT ${columns} FROM ${LOAD_TABLE} WHERE false`;
-    return `SELECT ${columns} FROM read_parquet([${files.map(quoteLiteral).join(', ')}])`;
+    return `SELECT ${columns} FROM read_parquet(${pathList(files)})`;
   }
 
   /** Stages a refresh's joined objects in a temporary table of this writer's connection; returns its quoted name. */
@@ -379,4 +377,9 @@ function overlapping(files: readonly string[], bounds: ReadonlyMap<string, KeyBo
     if (!known) return true;
     return (range.lower === undefined || known.max >= range.lower) && (range.upper === undefined || known.min < range.upper);
   });
+}
+
+/** Local file paths as a DuckDB list literal, for read_parquet and parquet_metadata. */
+function pathList(paths: readonly string[]): string {
+  return `[${paths.map(quoteLiteral).join(', ')}]`;
 }

@@ -81,6 +81,11 @@ export function parsePostgresUri(uri: string, env: Environment = process.env): P
   }, env);
 }
 
+/** Options of a `postgres` destination: its URL, or the PG* environment alone for the bare word `postgres`. */
+export function postgresOptionsOf(target: string, env: Environment = process.env): PostgresOptions {
+  return /:\/\//.test(target) ? parsePostgresUri(target, env) : postgresOptionsFromEnv(env);
+}
+
 /** Options from the PG* environment variables alone (the bare destination `postgres`). */
 export function postgresOptionsFromEnv(env: Environment = process.env): PostgresOptions {
   return resolveOptions({}, env);

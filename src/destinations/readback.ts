@@ -8,7 +8,7 @@
 import { ConfigError } from '../core/errors.js';
 import { redactUri } from '../core/secrets.js';
 import { splitLakeUri } from './lake-uri.js';
-import { parsePostgresUri, postgresOptionsFromEnv } from './postgres-options.js';
+import { postgresOptionsOf } from './postgres-options.js';
 import { LakeReader } from './readback-lake.js';
 import { DuckDbReader, PostgresReader } from './readback-sql.js';
 import { destinationKind } from './uri-kind.js';
@@ -31,8 +31,7 @@ export function openReader(uri: string): DestinationReader {
     case 's3':
       return LakeReader.s3(value);
     case 'postgres':
-      // A bare `postgres` takes its connection from the PG* environment, as sync does.
-      return new PostgresReader(/:\/\//.test(value) ? parsePostgresUri(value) : postgresOptionsFromEnv());
+      return new PostgresReader(postgresOptionsOf(destination.target));
     default:
       throw new ConfigError(
         `unsupported destination "${redactUri(value)}": use duckdb:<file>, parquet:<dir>, s3://<bucket>/<prefix> or postgres://…, as sync --dest takes it`,

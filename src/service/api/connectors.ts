@@ -171,6 +171,11 @@ function checkWebhookUrl(url: string | null | undefined): string | null {
   return url;
 }
 
+/** A saved webhook URL as the API shows it (./webhook-targets.ts `shownUrl`), or null when there is none. */
+function shownWebhookUrl(url: string | null): string | null {
+  return url === null ? null : shownUrl(url);
+}
+
 function checkTimeZone(zone: string | null | undefined): string | null {
   if (!zone) return null;
   if (!isValidTimeZone(zone)) throw new HttpError(400, `unknown time zone "${zone}": use an IANA name such as America/Sao_Paulo`);
@@ -201,7 +206,7 @@ function toBody(row: ConnectorRow, lastRun: ConnectorBody['lastRun']): Connector
     fullRefreshEveryDays: row.full_refresh_every_days,
     refreshEveryHours: row.refresh_every_hours ?? null,
     timeZone: row.time_zone,
-    webhookUrl: row.webhook_url === null ? null : shownUrl(row.webhook_url),
+    webhookUrl: shownWebhookUrl(row.webhook_url),
     paused: row.paused,
     createdAt: iso(row.created_at) as string,
     updatedAt: iso(row.updated_at) as string,
@@ -270,7 +275,7 @@ export async function updateConnector(context: ApiContext, id: string, input: Co
     : undefined;
   const timeZone = input.timeZone !== undefined ? checkTimeZone(input.timeZone) : before.time_zone;
   // The URL as shown (path hidden) sent back unchanged keeps the saved one, as the destination does.
-  const webhookUrl = input.webhookUrl !== undefined && !(before.webhook_url !== null && input.webhookUrl === shownUrl(before.webhook_url))
+  const webhookUrl = input.webhookUrl !== undefined && input.webhookUrl !== shownWebhookUrl(before.webhook_url)
     ? checkWebhookUrl(input.webhookUrl)
     : before.webhook_url;
   // Checked again when only the tables change: a table named in it may have become incremental.

@@ -107,7 +107,7 @@ async function deliver(url: string, notification: Notification, options: Deliver
       delay *= 2;
     }
   }
-  options.onFailure?.(url, `webhook ${shownUrl(url)} not delivered after ${attempts} tries (${shownUrlsIn(last, url)})`);
+  options.onFailure?.(url, `webhook ${shownUrl(url)} not delivered after ${attempts} tries (${last})`);
 }
 
 /**
@@ -131,9 +131,4 @@ function post(url: string, body: string, lookup: LookupFunction): Promise<number
     request.on('error', reject);
     request.end(body);
   });
-}
-
-/** An error text with the URL in it (a network error may quote it) shown as `shownUrl`. */
-function shownUrlsIn(text: string, url: string): string {
-  return text.split(url).join(shownUrl(url));
 }
